@@ -181,6 +181,7 @@ def open_text(fh: IO[bytes], encoding: str = "utf-8-sig") -> io.TextIOWrapper:
 
 # --------------------------------------------------------------------------- helpers
 
+
 def stable_id(*parts: object) -> str:
     """A short deterministic id for formats without message ids (WhatsApp, QQ, IRC).
 
@@ -210,7 +211,9 @@ def find_mentions(text: str) -> list[str]:
     return _MENTION_RE.findall(text)
 
 
-def collect(importer: Importer, path: Path, options: ImportOptions) -> tuple[list[Event], list[Rejected]]:
+def collect(
+    importer: Importer, path: Path, options: ImportOptions
+) -> tuple[list[Event], list[Rejected]]:
     """Read a whole (small) export into lists; for tests and small tools only."""
     events: list[Event] = []
     rejected: list[Rejected] = []

@@ -1,0 +1,1 @@
+"""The event store: engines, schema, migrations, and the ingester that writes events."""

@@ -1,0 +1,92 @@
+"""Opening a store: one function that every command and test goes through.
+
+Opening also migrates, so a user never runs a separate "upgrade" step, and a
+store made by an older qunyun is brought up to date before anything reads it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from qunyun.config import database_url
+from qunyun.errors import ConfigError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for ``url`` (or the configured store), without migrating."""
+    url = database_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"not a database URL: {url!r}", zh=f"数据库 URL 无效：{url!r}") from exc
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 30}
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"the driver for {parsed.get_backend_name()} is not installed ({exc.name}); "
+            "for PostgreSQL: pip install 'qunyun[postgres]'",
+            zh="缺少数据库驱动；PostgreSQL 请安装 qunyun[postgres]",
+        ) from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets the console read while an import writes; NORMAL sync is safe with WAL
+    # (a power cut may lose the last commits, never corrupt the file).
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA cache_size=-65536")
+    cur.close()
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (no-op when it already is)."""
+    cfg = alembic_config(engine)
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as exc:
+        raise ConfigError(
+            f"cannot open the database {engine.url.render_as_string(hide_password=True)}: "
+            f"{exc.orig}",
+            zh=f"无法连接数据库：{exc.orig}",
+        ) from exc
+    if current != head:
+        command.upgrade(cfg, "head")
+
+
+def open_store(url: str | None = None) -> Engine:
+    """The engine of a ready-to-use store."""
+    engine = make_engine(url)
+    migrate(engine)
+    return engine

@@ -1,0 +1,479 @@
+"""Writing events into the store, idempotently and fast.
+
+The ingester is the one writer of the event log. It maps the platform refs of a
+batch of events to row ids (creating groups, identities and their persons on
+first sight), appends the events with ``ON CONFLICT DO NOTHING`` so that a
+re-import adds nothing, and folds the *new* events into the derived tables
+(memberships, display names) with order-independent min/max/sum updates. All of
+it happens inside the caller's transaction, so a batch is either wholly written
+or not at all — an interrupted import leaves a consistent store and a rerun
+completes it.
+
+Hot-path statements are hand-written multi-row SQL: compiling a 2,000-row
+``insert().values()`` through SQLAlchemy costs more than executing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, select
+
+from qunyun import clock
+from qunyun.events import MEMBER_EXIT_KINDS, Event, GroupRef, IdentityRef, Kind
+from qunyun.store.schema import from_micros, groups, identities, sources, to_micros
+
+#: rows per multi-row INSERT; SQLite allows 32,766 bound parameters per statement
+ROWS_PER_STATEMENT = 2000
+_EVENT_COLS = "source_id, source_event_id, kind, ts, group_id, actor_id, target_id, payload"
+
+
+@dataclass
+class WriteResult:
+    """What one call to :meth:`Ingester.write` did."""
+
+    new: int = 0
+    duplicate: int = 0
+    #: (event id, event) of every event that was new, for downstream upkeep
+    written: list[tuple[int, Event]] = field(default_factory=list)
+
+
+@dataclass
+class _Ident:
+    id: int
+    person_id: int
+    name: str | None
+    name_at: int | None  # micros of the newest event that showed `name`
+    names: dict[str, int] = field(default_factory=dict)  # name -> earliest micros seen
+
+
+@dataclass
+class _Member:
+    """One batch's contribution to a membership row."""
+
+    first_seen: int
+    last_seen: int
+    messages: int = 0
+    first_join: tuple[int, str, int | None, str | None, str | None] | None = None
+    last_join: int | None = None
+    last_exit: tuple[int, str] | None = None
+
+
+class Ingester:
+    """Caches row ids across batches; one per import (or per connector process).
+
+    Caches hold only committed facts; call :meth:`forget` after a rollback.
+    """
+
+    def __init__(self, *, group_tz: str | None = None, update_group_tz: bool = False) -> None:
+        self.group_tz = group_tz
+        self.update_group_tz = update_group_tz
+        self._sources: dict[str, int] = {}
+        self._groups: dict[tuple[str, str], int] = {}
+        self._idents: dict[tuple[str, str], _Ident] = {}
+
+    def forget(self) -> None:
+        self._sources.clear()
+        self._groups.clear()
+        self._idents.clear()
+
+    # ------------------------------------------------------------------ public
+
+    def write(self, conn: Connection, batch: Sequence[Event]) -> WriteResult:
+        """Append ``batch`` inside ``conn``'s transaction; returns what was new."""
+        result = WriteResult()
+        if not batch:
+            return result
+        self._resolve(conn, batch)
+        pg = conn.dialect.name == "postgresql"
+        rows: list[tuple[Any, ...]] = []
+        for ev in batch:
+            actor = self._idents[(ev.actor.platform, ev.actor.external_id)].id if ev.actor else None
+            target = (
+                self._idents[(ev.target.platform, ev.target.external_id)].id if ev.target else None
+            )
+            rows.append(
+                (
+                    self._sources[ev.source],
+                    ev.source_event_id,
+                    ev.kind.value,
+                    ev.ts if pg else to_micros(ev.ts),
+                    self._groups[(ev.group.platform, ev.group.external_id)],
+                    actor,
+                    target,
+                    orjson.dumps(ev.payload).decode(),
+                )
+            )
+        new_ids: dict[tuple[int, str], int] = {}
+        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+            chunk = rows[start : start + ROWS_PER_STATEMENT]
+            sql = _insert_events_sql(len(chunk), pg)
+            params = tuple(v for row in chunk for v in row)
+            for eid, sid, seid in conn.exec_driver_sql(sql, params):
+                new_ids[(sid, seid)] = eid
+        for ev, row in zip(batch, rows, strict=True):
+            eid = new_ids.pop((row[0], row[1]), None)  # pop: a key twice in a batch is new once
+            if eid is not None:
+                result.written.append((eid, ev))
+        result.new = len(result.written)
+        result.duplicate = len(batch) - result.new
+        if result.written:
+            self._fold(conn, result.written)
+        return result
+
+    # ------------------------------------------------------------------ ids
+
+    def _resolve(self, conn: Connection, batch: Sequence[Event]) -> None:
+        for name in {ev.source for ev in batch} - self._sources.keys():
+            self._sources[name] = _get_or_create_source(conn, name)
+        seen_groups: dict[tuple[str, str], GroupRef] = {}
+        refs: dict[tuple[str, str], IdentityRef] = {}
+        for ev in batch:
+            gk = (ev.group.platform, ev.group.external_id)
+            if gk not in self._groups:
+                seen_groups[gk] = ev.group
+            for ref in (ev.actor, ev.target):
+                if ref is not None:
+                    k = (ref.platform, ref.external_id)
+                    if k not in self._idents:
+                        refs[k] = ref
+        for gk, gref in seen_groups.items():
+            self._groups[gk] = self._get_or_create_group(conn, gref)
+        if refs:
+            self._load_identities(conn, refs)
+
+    def _get_or_create_group(self, conn: Connection, ref: GroupRef) -> int:
+        row = conn.execute(
+            select(groups.c.id, groups.c.title, groups.c.tz).where(
+                groups.c.platform == ref.platform, groups.c.external_id == ref.external_id
+            )
+        ).first()
+        if row is None:
+            values = {
+                "platform": ref.platform,
+                "external_id": ref.external_id,
+                "title": ref.title,
+                "tz": self.group_tz or "UTC",
+                "created_at": clock.now(),
+            }
+            conn.execute(_upsert(conn, groups, ["platform", "external_id"]).values(**values))
+            row = conn.execute(
+                select(groups.c.id, groups.c.title, groups.c.tz).where(
+                    groups.c.platform == ref.platform, groups.c.external_id == ref.external_id
+                )
+            ).one()
+        changes: dict[str, Any] = {}
+        if ref.title and ref.title != row.title:
+            changes["title"] = ref.title
+        if self.update_group_tz and self.group_tz and self.group_tz != row.tz:
+            changes["tz"] = self.group_tz
+        if changes:
+            conn.execute(groups.update().where(groups.c.id == row.id).values(**changes))
+        return int(row.id)
+
+    def _load_identities(self, conn: Connection, refs: dict[tuple[str, str], IdentityRef]) -> None:
+        by_platform: dict[str, list[str]] = {}
+        for platform, ext in refs:
+            by_platform.setdefault(platform, []).append(ext)
+        for platform, exts in by_platform.items():
+            for start in range(0, len(exts), 500):
+                chunk = exts[start : start + 500]
+                q = select(
+                    identities.c.id,
+                    identities.c.external_id,
+                    identities.c.person_id,
+                    identities.c.display_name,
+                    identities.c.display_name_at,
+                ).where(identities.c.platform == platform, identities.c.external_id.in_(chunk))
+                for r in conn.execute(q):
+                    at = to_micros(r.display_name_at) if r.display_name_at else None
+                    self._idents[(platform, r.external_id)] = _Ident(
+                        r.id, r.person_id, r.display_name, at
+                    )
+        missing = [refs[k] for k in refs if k not in self._idents]
+        for start in range(0, len(missing), 500):
+            self._create_identities(conn, missing[start : start + 500])
+
+    def _create_identities(self, conn: Connection, refs: list[IdentityRef]) -> None:
+        pg = conn.dialect.name == "postgresql"
+        ph = "%s" if pg else "?"
+        now = clock.now()
+        now_param: Any = now if pg else to_micros(now)
+        # Within one statement ids are handed out in VALUES order (SQLite holds the
+        # write lock; a PostgreSQL sequence is monotonic), so sorted ids line up
+        # with `refs` even where RETURNING order is unspecified.
+        sql = (
+            f"INSERT INTO persons (display_name, created_at) VALUES "
+            f"{','.join([f'({ph},{ph})'] * len(refs))} RETURNING id"
+        )
+        params = tuple(v for ref in refs for v in (ref.display_name, now_param))
+        person_ids = sorted(r[0] for r in conn.exec_driver_sql(sql, params))
+        sql = (
+            "INSERT INTO identities (platform, external_id, display_name, is_bot, person_id, "
+            f"created_at) VALUES {','.join([f'({ph},{ph},{ph},{ph},{ph},{ph})'] * len(refs))} "
+            "ON CONFLICT (platform, external_id) DO NOTHING RETURNING id, external_id, person_id"
+        )
+        params = tuple(
+            v
+            for ref, pid in zip(refs, person_ids, strict=True)
+            for v in (ref.platform, ref.external_id, ref.display_name, ref.is_bot, pid, now_param)
+        )
+        made = {r[1]: (r[0], r[2]) for r in conn.exec_driver_sql(sql, params)}
+        lost = []  # created concurrently by another writer: use theirs, drop our person
+        for ref, pid in zip(refs, person_ids, strict=True):
+            if ref.external_id in made:
+                iid, _ = made[ref.external_id]
+                self._idents[(ref.platform, ref.external_id)] = _Ident(iid, pid, None, None)
+            else:
+                lost.append((ref, pid))
+        if lost:
+            conn.exec_driver_sql(
+                f"DELETE FROM persons WHERE id IN ({','.join([ph] * len(lost))})",
+                tuple(pid for _, pid in lost),
+            )
+            self._load_identities(conn, {(r.platform, r.external_id): r for r, _ in lost})
+
+    # ------------------------------------------------------------------ derived rows
+
+    def _iid(self, ref: IdentityRef) -> int:
+        return self._idents[(ref.platform, ref.external_id)].id
+
+    def _fold(self, conn: Connection, written: Iterable[tuple[int, Event]]) -> None:
+        pg = conn.dialect.name == "postgresql"
+        members: dict[tuple[int, int], _Member] = {}
+        newest_name: dict[int, tuple[int, str]] = {}
+        new_names: dict[tuple[int, str], int] = {}
+        for _eid, ev in written:
+            t = to_micros(ev.ts)
+            gid = self._groups[(ev.group.platform, ev.group.external_id)]
+            for ref in (ev.actor, ev.target):
+                if ref is None:
+                    continue
+                ident = self._idents[(ref.platform, ref.external_id)]
+                _touch(members, gid, ident.id, t)
+                if ref.display_name:
+                    self._note_name(ident, ref.display_name, t, newest_name, new_names)
+            if ev.kind is Kind.MESSAGE and ev.actor is not None:
+                members[(gid, self._iid(ev.actor))].messages += 1
+            elif ev.target is not None and (ev.kind is Kind.JOIN or ev.kind in MEMBER_EXIT_KINDS):
+                m = members[(gid, self._iid(ev.target))]
+                if ev.kind is Kind.JOIN:
+                    inviter = (
+                        self._idents[(ev.actor.platform, ev.actor.external_id)].id
+                        if ev.actor is not None and ev.actor != ev.target
+                        else None
+                    )
+                    p = ev.payload
+                    j = (
+                        t,
+                        str(p.get("method") or "unknown"),
+                        inviter,
+                        p.get("channel_code"),
+                        p.get("invite_link"),
+                    )
+                    if m.first_join is None or j[:2] < m.first_join[:2]:
+                        m.first_join = j
+                    m.last_join = t if m.last_join is None else max(m.last_join, t)
+                elif m.last_exit is None or t >= m.last_exit[0]:
+                    m.last_exit = (t, ev.kind.value)
+        self._write_memberships(conn, members, pg)
+        self._write_names(conn, newest_name, new_names, pg)
+
+    def _note_name(
+        self,
+        ident: _Ident,
+        name: str,
+        t: int,
+        newest: dict[int, tuple[int, str]],
+        new_names: dict[tuple[int, str], int],
+    ) -> None:
+        first = ident.names.get(name)
+        if first is None or t < first:
+            ident.names[name] = t
+            k = (ident.id, name)
+            new_names[k] = min(new_names.get(k, t), t)
+        if ident.name_at is None or t > ident.name_at:
+            if name != ident.name or ident.name_at is None:
+                newest[ident.id] = (t, name)
+            ident.name, ident.name_at = name, t
+
+    def _write_memberships(
+        self, conn: Connection, members: dict[tuple[int, int], _Member], pg: bool
+    ) -> None:
+        if not members:
+            return
+        person_of = {i.id: i.person_id for i in self._idents.values()}
+        rows = []
+        for (gid, iid), m in members.items():
+            fj = m.first_join
+            rows.append(
+                (
+                    gid,
+                    iid,
+                    person_of[iid],
+                    _ts(fj[0] if fj else None, pg),
+                    _ts(m.last_join, pg),
+                    _ts(m.last_exit[0] if m.last_exit else None, pg),
+                    m.last_exit[1] if m.last_exit else None,
+                    fj[1] if fj else "unknown",
+                    fj[2] if fj else None,
+                    fj[3] if fj else None,
+                    fj[4] if fj else None,
+                    _ts(m.first_seen, pg),
+                    _ts(m.last_seen, pg),
+                    m.messages,
+                )
+            )
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(_membership_upsert_sql(pg), rows)
+        finally:
+            cursor.close()
+
+    def _write_names(
+        self,
+        conn: Connection,
+        newest: dict[int, tuple[int, str]],
+        new_names: dict[tuple[int, str], int],
+        pg: bool,
+    ) -> None:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        lo = "LEAST" if pg else "min"
+        ph = "%s" if pg else "?"
+        try:
+            if new_names:
+                cursor.executemany(
+                    "INSERT INTO identity_names (identity_id, name, first_seen_at, last_seen_at) "
+                    f"VALUES ({ph},{ph},{ph},{ph}) ON CONFLICT (identity_id, name) DO UPDATE SET "
+                    f"first_seen_at = {lo}(identity_names.first_seen_at, excluded.first_seen_at)",
+                    [(iid, name, _ts(t, pg), _ts(t, pg)) for (iid, name), t in new_names.items()],
+                )
+            if newest:
+                cursor.executemany(
+                    f"UPDATE identities SET display_name = {ph}, display_name_at = {ph} "
+                    f"WHERE id = {ph} AND (display_name_at IS NULL OR display_name_at < {ph})",
+                    [(n, _ts(t, pg), iid, _ts(t, pg)) for iid, (t, n) in newest.items()],
+                )
+        finally:
+            cursor.close()
+
+    def flush_name_times(self, conn: Connection) -> None:
+        """Persist the newest time each current display name was seen.
+
+        Kept in memory during an import (writing it per batch would cost a row
+        update per member per batch) and written at the end, so a later import
+        of an *older* export cannot take the current name back.
+        """
+        pg = conn.dialect.name == "postgresql"
+        ph = "%s" if pg else "?"
+        rows = [
+            (_ts(i.name_at, pg), i.id, _ts(i.name_at, pg))
+            for i in self._idents.values()
+            if i.name_at is not None and i.name is not None
+        ]
+        if not rows:
+            return
+        hi = "GREATEST" if pg else "max"
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(
+                "UPDATE identities SET display_name_at = "
+                f"{hi}(COALESCE(display_name_at, {ph}), {ph}) WHERE id = {ph}",
+                [(a, a, i) for a, i, _ in rows],
+            )
+        finally:
+            cursor.close()
+
+
+def _touch(members: dict[tuple[int, int], _Member], gid: int, iid: int, t: int) -> None:
+    m = members.get((gid, iid))
+    if m is None:
+        members[(gid, iid)] = _Member(first_seen=t, last_seen=t)
+    else:
+        if t < m.first_seen:
+            m.first_seen = t
+        if t > m.last_seen:
+            m.last_seen = t
+
+
+def _ts(micros: int | None, pg: bool) -> Any:
+    if micros is None or not pg:
+        return micros
+    return from_micros(micros)
+
+
+def _get_or_create_source(conn: Connection, name: str) -> int:
+    conn.execute(_upsert(conn, sources, ["name"]).values(name=name))
+    return int(conn.execute(select(sources.c.id).where(sources.c.name == name)).scalar_one())
+
+
+def _upsert(conn: Connection, table: Any, keys: list[str]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING in the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=keys)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
+
+
+_SQL_CACHE: dict[tuple[str, int, bool], str] = {}
+
+
+def _insert_events_sql(n: int, pg: bool) -> str:
+    key = ("events", n, pg)
+    sql = _SQL_CACHE.get(key)
+    if sql is None:
+        row = "(%s,%s,%s,%s,%s,%s,%s,%s::jsonb)" if pg else "(?,?,?,?,?,?,?,?)"
+        sql = (
+            f"INSERT INTO events ({_EVENT_COLS}) VALUES {','.join([row] * n)} "
+            "ON CONFLICT (source_id, source_event_id) DO NOTHING "
+            "RETURNING id, source_id, source_event_id"
+        )
+        _SQL_CACHE[key] = sql
+    return sql
+
+
+def _membership_upsert_sql(pg: bool) -> str:
+    ph = "%s" if pg else "?"
+    lo, hi = ("LEAST", "GREATEST") if pg else ("min", "max")
+    m, x = "memberships", "excluded"
+
+    def lesser(col: str) -> str:
+        return f"{lo}(COALESCE({m}.{col}, {x}.{col}), COALESCE({x}.{col}, {m}.{col}))"
+
+    def greater(col: str) -> str:
+        return f"{hi}(COALESCE({m}.{col}, {x}.{col}), COALESCE({x}.{col}, {m}.{col}))"
+
+    earlier_join = (
+        f"{x}.first_joined_at IS NOT NULL AND ({m}.first_joined_at IS NULL "
+        f"OR {x}.first_joined_at < {m}.first_joined_at)"
+    )
+    later_exit = (
+        f"{x}.last_left_at IS NOT NULL AND ({m}.last_left_at IS NULL "
+        f"OR {x}.last_left_at >= {m}.last_left_at)"
+    )
+    join_cols = ("join_method", "invited_by_id", "channel_code", "invite_link")
+    sets = [
+        *(f"{c} = CASE WHEN {earlier_join} THEN {x}.{c} ELSE {m}.{c} END" for c in join_cols),
+        f"left_how = CASE WHEN {later_exit} THEN {x}.left_how ELSE {m}.left_how END",
+        f"first_joined_at = {lesser('first_joined_at')}",
+        f"last_joined_at = {greater('last_joined_at')}",
+        f"last_left_at = {greater('last_left_at')}",
+        f"first_seen_at = {lesser('first_seen_at')}",
+        f"last_seen_at = {greater('last_seen_at')}",
+        f"message_count = {m}.message_count + {x}.message_count",
+    ]
+    cols = (
+        "group_id, identity_id, person_id, first_joined_at, last_joined_at, last_left_at, "
+        "left_how, join_method, invited_by_id, channel_code, invite_link, first_seen_at, "
+        "last_seen_at, message_count"
+    )
+    return (
+        f"INSERT INTO memberships ({cols}) VALUES ({','.join([ph] * 14)}) "
+        f"ON CONFLICT (group_id, identity_id) DO UPDATE SET {', '.join(sets)}"
+    )

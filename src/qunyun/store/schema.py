@@ -1,0 +1,202 @@
+"""The declared schema; migrations must produce exactly this (a test checks).
+
+Plain SQLAlchemy Core tables rather than ORM classes: the hot paths (ingest,
+rollups) are bulk statements, and the rest reads better as queries than as
+object graphs.
+
+The raw log is ``events``. ``groups``, ``identities``, ``persons``,
+``identity_names`` and ``memberships`` are kept current by the ingester from the
+events it writes, with order-independent updates (min/max/sum), so importing
+the same history in any order, or twice, gives the same rows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_micros(value: datetime) -> int:
+    """UTC microseconds since the epoch: SQLite's representation of a time."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: qunyun stores only aware times")
+    d = value - EPOCH
+    return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+
+
+def from_micros(value: int) -> datetime:
+    return datetime.fromtimestamp(value // 1_000_000, UTC).replace(microsecond=value % 1_000_000)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant: ``timestamptz`` on PostgreSQL, integer UTC microseconds on SQLite.
+
+    SQLite has no time type; integers sort, compare and bucket (``ts / 3600e6``)
+    cheaply and cannot lose the zone the way SQLAlchemy's string storage does.
+    Python always sees aware UTC datetimes.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return to_micros(value)
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: qunyun stores only aware times")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return from_micros(int(value))
+        assert isinstance(value, datetime)
+        return value.astimezone(UTC)
+
+
+Payload = JSON().with_variant(JSONB(), "postgresql")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(32), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("title", Text),
+    Column("tz", String(64), nullable=False, server_default="UTC"),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("platform", "external_id"),
+)
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("display_name", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(32), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("display_name", Text),
+    # time of the newest event that showed display_name: later names win, whatever
+    # order the history arrives in
+    Column("display_name_at", UtcDateTime),
+    Column("is_bot", Boolean, nullable=False, server_default="0"),
+    Column("person_id", Integer, ForeignKey("persons.id"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("platform", "external_id"),
+)
+
+identity_names = Table(
+    "identity_names",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("identity_id", Integer, ForeignKey("identities.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("first_seen_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    UniqueConstraint("identity_id", "name"),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("group_id", Integer, ForeignKey("groups.id"), nullable=False),
+    # a group lives on one platform, so an identity stands for its person here;
+    # person_id is kept alongside so CRM merges re-point memberships in one update
+    Column("identity_id", Integer, ForeignKey("identities.id"), nullable=False, index=True),
+    Column("person_id", Integer, ForeignKey("persons.id"), nullable=False, index=True),
+    Column("first_joined_at", UtcDateTime),
+    Column("last_joined_at", UtcDateTime),
+    Column("last_left_at", UtcDateTime),
+    Column("left_how", String(16)),  # leave | kick | ban, of the last exit
+    Column("join_method", String(32), nullable=False, server_default="unknown"),
+    Column("invited_by_id", Integer, ForeignKey("identities.id")),
+    Column("channel_code", String(255)),
+    Column("invite_link", Text),
+    Column("first_seen_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("message_count", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("group_id", "identity_id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id"), nullable=False),
+    Column("source_event_id", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("ts", UtcDateTime, nullable=False),
+    Column("group_id", Integer, ForeignKey("groups.id"), nullable=False),
+    Column("actor_id", Integer, ForeignKey("identities.id")),
+    Column("target_id", Integer, ForeignKey("identities.id")),
+    Column("payload", Payload, nullable=False),
+    UniqueConstraint("source_id", "source_event_id"),
+    Index(None, "group_id", "ts"),
+    Index(None, "kind", "ts"),
+    Index(None, "actor_id", "ts"),
+)
+
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("format", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # running | done | failed | interrupted
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("result", Payload),
+)
