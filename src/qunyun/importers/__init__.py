@@ -51,8 +51,7 @@ def detect(path: Path) -> Importer:
     )
     if not scored or scored[0][0] <= 0:
         raise ImportFormatError(
-            f"{path}: cannot tell which chat export this is; give --format "
-            f"({', '.join(FORMATS)})",
+            f"{path}: cannot tell which chat export this is; give --format ({', '.join(FORMATS)})",
             zh=f"{path}：无法识别导出格式，请用 --format 指定",
             code="format_not_detected",
         )

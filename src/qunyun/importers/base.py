@@ -219,5 +219,8 @@ def collect(
     rejected: list[Rejected] = []
     for sf in importer.files(path, options):
         for rec in sf.records:
-            (events if isinstance(rec, Event) else rejected).append(rec)
+            if isinstance(rec, Event):
+                events.append(rec)
+            else:
+                rejected.append(rec)
     return events, rejected

@@ -1,0 +1,1 @@
+"""Derived views of the event log: statistics, metrics, reports."""

@@ -1,0 +1,253 @@
+"""``qunyun``: the command line. Commands parse, call a service, and render.
+
+Every reporting command takes ``--json`` and then prints exactly one JSON
+document on stdout; progress bars and logs go to stderr so pipes stay clean.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from qunyun import __version__
+from qunyun.errors import UserError
+
+app = typer.Typer(
+    name="qunyun",
+    help="群运 qunyun — run many chat groups as one community. 社群运营平台。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL or SQLite file path (default: $QUNYUN_DATABASE_URL, "
+        "else $QUNYUN_HOME/qunyun.sqlite3).",
+        show_default=False,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def _emit_json(doc: Any) -> None:
+    sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _store(db: str | None) -> Any:
+    from qunyun.store.engine import open_store
+
+    return open_store(db)
+
+
+# --------------------------------------------------------------------------- import
+
+
+class _RichProgress:
+    """Import progress on stderr: one bar per file, by bytes read."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.p = progress
+        self.task: Any = None
+
+    def start_file(self, label: str, size: int | None) -> None:
+        name = label if len(label) < 50 else "…" + label[-49:]
+        self.task = self.p.add_task(name, total=size or None, events=0)
+
+    def advance(self, position: int, read: int) -> None:
+        self.p.update(self.task, completed=position, events=read)
+
+    def end_file(self, report: Any) -> None:
+        total = self.p.tasks[self.task].total
+        if total:
+            self.p.update(self.task, completed=total)
+
+
+@app.command("import")
+def import_cmd(
+    path: Annotated[Path, typer.Argument(help="Export file, folder or zip.", show_default=False)],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", "-f", help="Export format (default: detect). See `qunyun formats`."
+        ),
+    ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            help="Time zone of local times in the export, e.g. Asia/Shanghai "
+            "(default: this machine's)."
+        ),
+    ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(help="Group name for formats whose files don't carry one (WhatsApp, IRC)."),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Abort on the first bad record and write nothing.")
+    ] = False,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a chat-history export. Re-importing the same file adds nothing.
+
+    导入聊天记录导出文件；重复导入不会产生重复数据。
+    """
+    from qunyun.importing import run_import
+
+    engine = _store(db)
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[events]:,} events"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    try:
+        with Progress(*columns, console=err, disable=not err.is_terminal) as p:
+            report = run_import(
+                engine, path, fmt=fmt, tz=tz, group=group, strict=strict, progress=_RichProgress(p)
+            )
+    except KeyboardInterrupt:
+        err.print(
+            "[yellow]interrupted[/]: what was imported so far is saved; run the same command "
+            "again to finish. 已中断：已导入的数据已保存，重新运行同一命令即可继续。"
+        )
+        raise typer.Exit(130) from None
+    doc = report.as_dict()
+    if as_json:
+        _emit_json(doc)
+    else:
+        table = Table(title=f"{report.path} ({report.format}, tz {report.tz})")
+        for col in ("file", "read", "new", "already present", "rejected"):
+            table.add_column(col, justify="left" if col == "file" else "right")
+        for f in report.files:
+            table.add_row(
+                f.file, f"{f.read:,}", f"{f.new:,}", f"{f.duplicate:,}", f"{f.rejected:,}"
+            )
+        out.print(table)
+        for f in report.files:
+            for e in f.errors[:20]:
+                where = ", ".join(
+                    str(x)
+                    for x in (
+                        e["file"],
+                        e["line"] and f"line {e['line']}",
+                        e["record"],
+                        e["field"] and f"field {e['field']!r}",
+                    )
+                    if x
+                )
+                err.print(f"[yellow]rejected[/] {where}: {e['message']}")
+            if f.rejected > 20:
+                err.print(f"[yellow]… and {f.rejected - 20} more rejected in {f.file}[/]")
+    if report.totals()["rejected"]:
+        raise typer.Exit(1)
+
+
+@app.command("formats")
+def formats_cmd(as_json: JsonOpt = False) -> None:
+    """List the export formats qunyun can import. 支持的导出格式。"""
+    from qunyun import importers
+
+    found = importers.available()
+    rows = [
+        {"format": n, "platform": i.platform, "description": i.description}
+        for n, i in found.items()
+    ]
+    if as_json:
+        _emit_json({"formats": rows})
+        return
+    table = Table("format", "platform", "description")
+    for r in rows:
+        table.add_row(r["format"], r["platform"], r["description"])
+    out.print(table)
+
+
+# --------------------------------------------------------------------------- stats
+
+
+@app.command("stats")
+def stats_cmd(
+    group: Annotated[
+        str | None, typer.Option(help="Group id, platform id or part of the title.")
+    ] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Groups, members, messages, and joins/leaves per month. 基础统计。"""
+    from qunyun.analytics.stats import basic_stats
+
+    engine = _store(db)
+    with engine.connect() as conn:
+        doc = basic_stats(conn, group)
+    if as_json:
+        _emit_json(doc)
+        return
+    t = doc["totals"]
+    if not t["groups"]:
+        out.print(
+            "The store is empty. Try [bold]qunyun demo[/] or [bold]qunyun import PATH[/].\n"
+            "还没有数据：运行 qunyun demo 生成演示社群，或 qunyun import 导入聊天记录。"
+        )
+        return
+    out.print(
+        f"[bold]{t['groups']:,}[/] groups · [bold]{t['members']:,}[/] members "
+        f"({t['people']:,} people) · [bold]{t['messages']:,}[/] messages · "
+        f"{t['joins']:,} joins · {t['leaves']:,} leaves"
+    )
+    table = Table("id", "platform", "title", "members", "ever", "messages", "first", "last")
+    shown = sorted(doc["groups"], key=lambda g: -g["messages"])[:30]
+    for g in shown:
+        table.add_row(
+            str(g["id"]),
+            g["platform"],
+            g["title"] or g["external_id"],
+            f"{g['members']:,}",
+            f"{g['members_ever']:,}",
+            f"{g['messages']:,}",
+            (g["first_event"] or "")[:10],
+            (g["last_event"] or "")[:10],
+        )
+    out.print(table)
+    if len(doc["groups"]) > len(shown):
+        out.print(f"… {len(doc['groups']) - len(shown)} more groups (use --json for all)")
+    months = Table("month", "messages", "joins", "leaves")
+    for m in doc["months"]:
+        months.add_row(m["month"], f"{m['messages']:,}", f"{m['joins']:,}", f"{m['leaves']:,}")
+    out.print(months)
+
+
+@app.command("version")
+def version_cmd() -> None:
+    """Print qunyun's version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as exc:
+        err.print(f"[red]error:[/] {exc.message}")
+        if exc.zh:
+            err.print(f"[red]错误：[/]{exc.zh}")
+        sys.exit(2)

@@ -1,0 +1,249 @@
+"""Importing an export into the store: the service behind ``qunyun import`` and the console.
+
+It joins an importer (which only reads) to the ingester (which only writes),
+batches records, counts per file what was read, new, already present and
+rejected, and keeps the transaction rules the user relies on:
+
+* default: one transaction per batch. Valid records are kept, bad ones are
+  reported, and an interruption leaves a consistent store that a rerun completes
+  (re-importing adds nothing that is already there);
+* ``strict``: one transaction for the whole import; the first bad record aborts
+  it and nothing at all is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine
+
+from qunyun import clock, importers
+from qunyun.errors import StrictImportAborted
+from qunyun.events import Event
+from qunyun.importers.base import Importer, ImportOptions, Rejected, SourceFile
+from qunyun.store.ingest import Ingester, WriteResult
+from qunyun.store.schema import imports
+from qunyun.timezones import local_zone_name, zone
+
+BATCH_SIZE = 5000
+#: rejections kept in detail per file (all are counted)
+MAX_ERRORS_KEPT = 200
+
+
+@dataclass
+class FileReport:
+    file: str
+    read: int = 0
+    new: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    path: str
+    format: str
+    tz: str
+    status: str = "running"  # running | done | interrupted | failed
+    files: list[FileReport] = field(default_factory=list)
+
+    def totals(self) -> dict[str, int]:
+        keys = ("read", "new", "duplicate", "rejected")
+        return {k: sum(getattr(f, k) for f in self.files) for k in keys}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "tz": self.tz,
+            "status": self.status,
+            "totals": self.totals(),
+            "files": [asdict(f) for f in self.files],
+        }
+
+
+class Progress(Protocol):
+    def start_file(self, label: str, size: int | None) -> None: ...
+    def advance(self, position: int, read: int) -> None: ...
+    def end_file(self, report: FileReport) -> None: ...
+
+
+#: called inside the writing transaction with the events that were new
+WrittenHook = Callable[[Connection, WriteResult], None]
+
+
+def run_import(
+    engine: Engine,
+    path: Path,
+    *,
+    fmt: str | Importer | None = None,
+    tz: str | None = None,
+    group: str | None = None,
+    strict: bool = False,
+    batch_size: int = BATCH_SIZE,
+    progress: Progress | None = None,
+    on_written: WrittenHook | None = None,
+) -> ImportReport:
+    if isinstance(fmt, str):
+        importer = importers.get(fmt)
+    else:
+        importer = fmt or importers.detect(path)
+    tz_name = tz or local_zone_name()
+    options = ImportOptions(tz=zone(tz_name), group=group)
+    report = ImportReport(path=str(path), format=importer.name, tz=tz_name)
+    ingester = Ingester(group_tz=tz_name, update_group_tz=tz is not None)
+    job = _Job(engine, ingester, report, strict, batch_size, progress, on_written)
+    import_id = None if strict else _record_start(engine, report)
+    try:
+        if strict:
+            with engine.begin() as conn:
+                job.conn = conn
+                job.run(importer.files(path, options))
+                ingester.flush_name_times(conn)
+                report.status = "done"
+                _record(conn, None, report)
+        else:
+            job.run(importer.files(path, options))
+            with engine.begin() as conn:
+                ingester.flush_name_times(conn)
+            report.status = "done"
+    except KeyboardInterrupt:
+        report.status = "interrupted"
+        raise
+    except BaseException:
+        if report.status == "running":
+            report.status = "failed"
+        raise
+    finally:
+        if import_id is not None:
+            with engine.begin() as conn:
+                _record(conn, import_id, report)
+    return report
+
+
+class _Job:
+    """The state of one running import (batch buffer, current file report)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        ingester: Ingester,
+        report: ImportReport,
+        strict: bool,
+        batch_size: int,
+        progress: Progress | None,
+        on_written: WrittenHook | None,
+    ) -> None:
+        self.engine = engine
+        self.ingester = ingester
+        self.report = report
+        self.strict = strict
+        self.batch_size = batch_size
+        self.progress = progress
+        self.on_written = on_written
+        self.conn: Connection | None = None  # the one transaction of a strict import
+        self.batch: list[Event] = []
+
+    def run(self, files: Any) -> None:
+        for sf in files:
+            self._file(sf)
+
+    def _file(self, sf: SourceFile) -> None:
+        fr = FileReport(file=sf.label)
+        self.report.files.append(fr)
+        if self.progress:
+            self.progress.start_file(sf.label, sf.size)
+        for rec in sf.records:
+            if isinstance(rec, Rejected):
+                self._reject(fr, rec)
+                continue
+            fr.read += 1
+            self.batch.append(rec)
+            if len(self.batch) >= self.batch_size:
+                self._flush(fr)
+                if self.progress:
+                    self.progress.advance(sf.position(), fr.read)
+        self._flush(fr)
+        if self.progress:
+            self.progress.advance(sf.position(), fr.read)
+            self.progress.end_file(fr)
+
+    def _reject(self, fr: FileReport, rec: Rejected) -> None:
+        fr.rejected += 1
+        if self.strict:
+            raise StrictImportAborted(
+                f"{rec.where()}: {rec.message} — --strict: nothing was imported",
+                zh=f"{rec.where()}：{rec.message} —— 严格模式：未导入任何数据",
+            )
+        if len(fr.errors) < MAX_ERRORS_KEPT:
+            fr.errors.append(
+                {
+                    "file": rec.file,
+                    "line": rec.line,
+                    "record": rec.record,
+                    "field": rec.field,
+                    "message": rec.message,
+                }
+            )
+
+    def _flush(self, fr: FileReport) -> None:
+        if not self.batch:
+            return
+        batch, self.batch = self.batch, []
+        if self.conn is not None:
+            res = self._write(self.conn, batch)
+        else:
+            try:
+                with self.engine.begin() as conn:
+                    res = self._write(conn, batch)
+            except BaseException:
+                self.ingester.forget()  # its caches may name rows that were rolled back
+                raise
+        fr.new += res.new
+        fr.duplicate += res.duplicate
+
+    def _write(self, conn: Connection, batch: list[Event]) -> WriteResult:
+        res = self.ingester.write(conn, batch)
+        if self.on_written is not None and res.written:
+            self.on_written(conn, res)
+        return res
+
+
+def _record_start(engine: Engine, report: ImportReport) -> int:
+    with engine.begin() as conn:
+        row = conn.execute(
+            imports.insert()
+            .values(
+                path=report.path,
+                format=report.format,
+                status=report.status,
+                started_at=clock.now(),
+                result=report.as_dict(),
+            )
+            .returning(imports.c.id)
+        ).one()
+    return int(row.id)
+
+
+def _record(conn: Connection, import_id: int | None, report: ImportReport) -> None:
+    if import_id is None:
+        conn.execute(
+            imports.insert().values(
+                path=report.path,
+                format=report.format,
+                status=report.status,
+                started_at=clock.now(),
+                finished_at=clock.now(),
+                result=report.as_dict(),
+            )
+        )
+    else:
+        conn.execute(
+            imports.update()
+            .where(imports.c.id == import_id)
+            .values(status=report.status, finished_at=clock.now(), result=report.as_dict())
+        )

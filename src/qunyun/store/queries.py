@@ -1,0 +1,44 @@
+"""Reusable read queries over the store (selection of groups, membership state)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, or_, select
+
+from qunyun.errors import UserError
+from qunyun.store.schema import groups, memberships
+
+
+def is_member() -> ColumnElement[bool]:
+    """A membership that is current: joined after its last exit, or never exited."""
+    m = memberships.c
+    return or_(
+        m.last_left_at.is_(None),
+        and_(m.last_joined_at.is_not(None), m.last_joined_at > m.last_left_at),
+    )
+
+
+def find_groups(conn: Connection, spec: str | None) -> list[Any]:
+    """Groups named by ``spec``: a row id, a platform id, or (part of) a title.
+
+    An exact match wins over partial ones so ``--group 42`` never means "every
+    group with 42 in its title" when group 42 exists.
+    """
+    cols = select(groups)
+    if spec is None:
+        return list(conn.execute(cols.order_by(groups.c.id)))
+    exact = [groups.c.external_id == spec, groups.c.title == spec]
+    if spec.isdigit():
+        exact.append(groups.c.id == int(spec))
+    rows = list(conn.execute(cols.where(or_(*exact)).order_by(groups.c.id)))
+    if not rows:
+        rows = list(conn.execute(cols.where(groups.c.title.contains(spec)).order_by(groups.c.id)))
+    if not rows:
+        raise UserError(
+            f"no group matches {spec!r} (give a group id, platform id or part of its title; "
+            "`qunyun stats` lists them)",
+            zh=f"没有匹配 {spec!r} 的群（可用群 ID、平台 ID 或群名的一部分；用 qunyun stats 查看）",
+            code="group_not_found",
+        )
+    return rows

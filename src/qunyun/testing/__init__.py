@@ -1,0 +1,1 @@
+"""Helpers shipped for tests (ours and plugin authors'): event factories, fixtures."""
