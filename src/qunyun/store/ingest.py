@@ -15,7 +15,7 @@ Hot-path statements are hand-written multi-row SQL: compiling a 2,000-row
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from qunyun.store.schema import from_micros, groups, identities, sources, to_mic
 
 #: rows per multi-row INSERT; SQLite allows 32,766 bound parameters per statement
 ROWS_PER_STATEMENT = 2000
+_MEMBER_KINDS = frozenset({Kind.JOIN.value, *(k.value for k in MEMBER_EXIT_KINDS)})
 _EVENT_COLS = "source_id, source_event_id, kind, ts, group_id, actor_id, target_id, payload"
 
 
@@ -74,11 +75,13 @@ class Ingester:
         self._sources: dict[str, int] = {}
         self._groups: dict[tuple[str, str], int] = {}
         self._idents: dict[tuple[str, str], _Ident] = {}
+        self._person_of: dict[int, int] = {}
 
     def forget(self) -> None:
         self._sources.clear()
         self._groups.clear()
         self._idents.clear()
+        self._person_of.clear()
 
     # ------------------------------------------------------------------ public
 
@@ -89,39 +92,47 @@ class Ingester:
             return result
         self._resolve(conn, batch)
         pg = conn.dialect.name == "postgresql"
+        idents, groups_, sources_ = self._idents, self._groups, self._sources
+        dumps = orjson.dumps
         rows: list[tuple[Any, ...]] = []
         for ev in batch:
-            actor = self._idents[(ev.actor.platform, ev.actor.external_id)].id if ev.actor else None
-            target = (
-                self._idents[(ev.target.platform, ev.target.external_id)].id if ev.target else None
-            )
+            a, t = ev.actor, ev.target
             rows.append(
                 (
-                    self._sources[ev.source],
+                    sources_[ev.source],
                     ev.source_event_id,
                     ev.kind.value,
-                    ev.ts if pg else to_micros(ev.ts),
-                    self._groups[(ev.group.platform, ev.group.external_id)],
-                    actor,
-                    target,
-                    orjson.dumps(ev.payload).decode(),
+                    to_micros(ev.ts),
+                    groups_[(ev.group.platform, ev.group.external_id)],
+                    idents[(a.platform, a.external_id)].id if a is not None else None,
+                    idents[(t.platform, t.external_id)].id if t is not None else None,
+                    dumps(ev.payload).decode(),
                 )
             )
         new_ids: dict[tuple[int, str], int] = {}
-        for start in range(0, len(rows), ROWS_PER_STATEMENT):
-            chunk = rows[start : start + ROWS_PER_STATEMENT]
-            sql = _insert_events_sql(len(chunk), pg)
-            params = tuple(v for row in chunk for v in row)
-            for eid, sid, seid in conn.exec_driver_sql(sql, params):
-                new_ids[(sid, seid)] = eid
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for start in range(0, len(rows), ROWS_PER_STATEMENT):
+                chunk = rows[start : start + ROWS_PER_STATEMENT]
+                if pg:
+                    params = [v for r in chunk for v in (*r[:3], from_micros(r[3]), *r[4:])]
+                else:
+                    params = [v for r in chunk for v in r]
+                cursor.execute(_insert_events_sql(len(chunk), pg), params)
+                for eid, sid, seid in cursor.fetchall():
+                    new_ids[(sid, seid)] = eid
+        finally:
+            cursor.close()
+        fresh: list[tuple[tuple[Any, ...], Event]] = []
         for ev, row in zip(batch, rows, strict=True):
             eid = new_ids.pop((row[0], row[1]), None)  # pop: a key twice in a batch is new once
             if eid is not None:
                 result.written.append((eid, ev))
+                fresh.append((row, ev))
         result.new = len(result.written)
         result.duplicate = len(batch) - result.new
-        if result.written:
-            self._fold(conn, result.written)
+        if fresh:
+            self._fold(conn, fresh)
         return result
 
     # ------------------------------------------------------------------ ids
@@ -193,6 +204,7 @@ class Ingester:
                     self._idents[(platform, r.external_id)] = _Ident(
                         r.id, r.person_id, r.display_name, at
                     )
+                    self._person_of[r.id] = r.person_id
         missing = [refs[k] for k in refs if k not in self._idents]
         for start in range(0, len(missing), 500):
             self._create_identities(conn, missing[start : start + 500])
@@ -227,6 +239,7 @@ class Ingester:
             if ref.external_id in made:
                 iid, _ = made[ref.external_id]
                 self._idents[(ref.platform, ref.external_id)] = _Ident(iid, pid, None, None)
+                self._person_of[iid] = pid
             else:
                 lost.append((ref, pid))
         if lost:
@@ -238,39 +251,43 @@ class Ingester:
 
     # ------------------------------------------------------------------ derived rows
 
-    def _iid(self, ref: IdentityRef) -> int:
-        return self._idents[(ref.platform, ref.external_id)].id
-
-    def _fold(self, conn: Connection, written: Iterable[tuple[int, Event]]) -> None:
+    def _fold(self, conn: Connection, fresh: list[tuple[tuple[Any, ...], Event]]) -> None:
+        """Fold new events into memberships and display names (order-independent)."""
         pg = conn.dialect.name == "postgresql"
         members: dict[tuple[int, int], _Member] = {}
         newest_name: dict[int, tuple[int, str]] = {}
         new_names: dict[tuple[int, str], int] = {}
-        for _eid, ev in written:
-            t = to_micros(ev.ts)
-            gid = self._groups[(ev.group.platform, ev.group.external_id)]
-            for ref in (ev.actor, ev.target):
-                if ref is None:
+        idents = self._idents
+        for (_s, _e, kind, t, gid, aid, tid, _p), ev in fresh:
+            for ref, iid in ((ev.actor, aid), (ev.target, tid)):
+                if iid is None:
                     continue
-                ident = self._idents[(ref.platform, ref.external_id)]
-                _touch(members, gid, ident.id, t)
-                if ref.display_name:
-                    self._note_name(ident, ref.display_name, t, newest_name, new_names)
-            if ev.kind is Kind.MESSAGE and ev.actor is not None:
-                members[(gid, self._iid(ev.actor))].messages += 1
-            elif ev.target is not None and (ev.kind is Kind.JOIN or ev.kind in MEMBER_EXIT_KINDS):
-                m = members[(gid, self._iid(ev.target))]
-                if ev.kind is Kind.JOIN:
-                    inviter = (
-                        self._idents[(ev.actor.platform, ev.actor.external_id)].id
-                        if ev.actor is not None and ev.actor != ev.target
-                        else None
-                    )
+                m = members.get((gid, iid))
+                if m is None:
+                    members[(gid, iid)] = _Member(first_seen=t, last_seen=t)
+                elif t < m.first_seen:
+                    m.first_seen = t
+                elif t > m.last_seen:
+                    m.last_seen = t
+                assert ref is not None
+                name = ref.display_name
+                if name:
+                    ident = idents[(ref.platform, ref.external_id)]
+                    if name == ident.name and ident.name_at is not None and t >= ident.name_at:
+                        ident.name_at = t  # the common case: same name, newer event
+                    else:
+                        self._note_name(ident, name, t, newest_name, new_names)
+            if kind == "message":
+                if aid is not None:
+                    members[(gid, aid)].messages += 1
+            elif tid is not None and kind in _MEMBER_KINDS:
+                m = members[(gid, tid)]
+                if kind == "join":
                     p = ev.payload
                     j = (
                         t,
                         str(p.get("method") or "unknown"),
-                        inviter,
+                        aid if aid != tid else None,
                         p.get("channel_code"),
                         p.get("invite_link"),
                     )
@@ -278,7 +295,7 @@ class Ingester:
                         m.first_join = j
                     m.last_join = t if m.last_join is None else max(m.last_join, t)
                 elif m.last_exit is None or t >= m.last_exit[0]:
-                    m.last_exit = (t, ev.kind.value)
+                    m.last_exit = (t, kind)
         self._write_memberships(conn, members, pg)
         self._write_names(conn, newest_name, new_names, pg)
 
@@ -303,21 +320,33 @@ class Ingester:
     def _write_memberships(
         self, conn: Connection, members: dict[tuple[int, int], _Member], pg: bool
     ) -> None:
-        if not members:
-            return
-        person_of = {i.id: i.person_id for i in self._idents.values()}
-        rows = []
+        """Upsert membership rows; rows with no join or exit take a cheaper statement."""
+        person_of = self._person_of
+        plain = []
+        full = []
         for (gid, iid), m in members.items():
-            fj = m.first_join
-            rows.append(
+            fj, ex = m.first_join, m.last_exit
+            if fj is None and ex is None:
+                plain.append(
+                    (
+                        gid,
+                        iid,
+                        person_of[iid],
+                        _ts(m.first_seen, pg),
+                        _ts(m.last_seen, pg),
+                        m.messages,
+                    )
+                )
+                continue
+            full.append(
                 (
                     gid,
                     iid,
                     person_of[iid],
                     _ts(fj[0] if fj else None, pg),
                     _ts(m.last_join, pg),
-                    _ts(m.last_exit[0] if m.last_exit else None, pg),
-                    m.last_exit[1] if m.last_exit else None,
+                    _ts(ex[0] if ex else None, pg),
+                    ex[1] if ex else None,
                     fj[1] if fj else "unknown",
                     fj[2] if fj else None,
                     fj[3] if fj else None,
@@ -329,7 +358,10 @@ class Ingester:
             )
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(_membership_upsert_sql(pg), rows)
+            if plain:
+                cursor.executemany(_seen_upsert_sql(pg), plain)
+            if full:
+                cursor.executemany(_membership_upsert_sql(pg), full)
         finally:
             cursor.close()
 
@@ -388,17 +420,6 @@ class Ingester:
             cursor.close()
 
 
-def _touch(members: dict[tuple[int, int], _Member], gid: int, iid: int, t: int) -> None:
-    m = members.get((gid, iid))
-    if m is None:
-        members[(gid, iid)] = _Member(first_seen=t, last_seen=t)
-    else:
-        if t < m.first_seen:
-            m.first_seen = t
-        if t > m.last_seen:
-            m.last_seen = t
-
-
 def _ts(micros: int | None, pg: bool) -> Any:
     if micros is None or not pg:
         return micros
@@ -436,6 +457,19 @@ def _insert_events_sql(n: int, pg: bool) -> str:
         )
         _SQL_CACHE[key] = sql
     return sql
+
+
+def _seen_upsert_sql(pg: bool) -> str:
+    ph = "%s" if pg else "?"
+    lo, hi = ("LEAST", "GREATEST") if pg else ("min", "max")
+    return (
+        "INSERT INTO memberships (group_id, identity_id, person_id, first_seen_at, last_seen_at, "
+        f"message_count) VALUES ({ph},{ph},{ph},{ph},{ph},{ph}) "
+        "ON CONFLICT (group_id, identity_id) DO UPDATE SET "
+        f"first_seen_at = {lo}(memberships.first_seen_at, excluded.first_seen_at), "
+        f"last_seen_at = {hi}(memberships.last_seen_at, excluded.last_seen_at), "
+        "message_count = memberships.message_count + excluded.message_count"
+    )
 
 
 def _membership_upsert_sql(pg: bool) -> str:
