@@ -24,8 +24,10 @@ from typing import Any, TextIO
 START = datetime(2021, 3, 1, 8, 0, tzinfo=UTC)
 CHAT_ID = 1522334455
 WORDS = (
-    "hello 大家好 请问 meetup tonight 明天 几点 python release 群主 链接 thanks 收到 ok "
-    "docs issue bug fixed 新人 报到 welcome price 价格 活动 报名 周末 deploy server".split()
+    "hello", "大家好", "请问", "meetup", "tonight", "明天", "几点", "python",
+    "release", "群主", "链接", "thanks", "收到", "ok", "docs", "issue",
+    "bug", "fixed", "新人", "报到", "welcome", "price", "价格", "活动", "报名",
+    "周末", "deploy", "server",
 )
 EMOJI = ("👍", "❤", "🔥", "😁", "🎉", "🤔")
 
@@ -114,9 +116,14 @@ class Gen:
         m["text_entities"] = entities
         if r.random() < 0.05:
             ruid, rname = r.choice(self.members)
-            m["reactions"] = [{"type": "emoji", "count": 1, "emoji": r.choice(EMOJI),
-                               "recent": [{"from": rname, "from_id": f"user{ruid}",
-                                           "date": m["date"]}]}]
+            m["reactions"] = [
+                {
+                    "type": "emoji",
+                    "count": 1,
+                    "emoji": r.choice(EMOJI),
+                    "recent": [{"from": rname, "from_id": f"user{ruid}", "date": m["date"]}],
+                }
+            ]
         return m
 
     def service(self) -> dict[str, Any]:
@@ -126,21 +133,30 @@ class Gen:
         if roll < 0.5:
             uid, name = self._new_user()
             self.members.append((uid, name))
-            m.update(actor=name, actor_id=f"user{uid}", action="join_group_by_link",
-                     inviter="Group")
+            m.update(
+                actor=name, actor_id=f"user{uid}", action="join_group_by_link", inviter="Group"
+            )
         elif roll < 0.8:
             inv_uid, inv = r.choice(self.members)
             new = [self._new_user() for _ in range(r.randint(1, 3))]
             self.members.extend(new)
-            m.update(actor=inv, actor_id=f"user{inv_uid}", action="invite_members",
-                     members=[n for _, n in new])
+            m.update(
+                actor=inv,
+                actor_id=f"user{inv_uid}",
+                action="invite_members",
+                members=[n for _, n in new],
+            )
         elif roll < 0.95 and len(self.members) > 10:
             uid, name = self.members.pop(r.randrange(len(self.members)))
             m.update(actor=name, actor_id=f"user{uid}", action="remove_members", members=[name])
         else:
             uid, name = r.choice(self.members)
-            m.update(actor=name, actor_id=f"user{uid}", action="pin_message",
-                     message_id=max(1, self.msg_id - 1))
+            m.update(
+                actor=name,
+                actor_id=f"user{uid}",
+                action="pin_message",
+                message_id=max(1, self.msg_id - 1),
+            )
         m["text"] = ""
         m["text_entities"] = []
         return m
@@ -163,8 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8", buffering=1 << 20) as fh:
         Gen(args.seed, args.messages).write(fh)
-    print(json.dumps({"messages": args.messages, "path": str(args.out),
-                      "bytes": args.out.stat().st_size}))
+    print(
+        json.dumps(
+            {"messages": args.messages, "path": str(args.out), "bytes": args.out.stat().st_size}
+        )
+    )
     return 0
 
 

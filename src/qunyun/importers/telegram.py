@@ -23,13 +23,13 @@ What a message *means* lives in :mod:`qunyun.importers.telegram_records`.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-import ijson  # type: ignore[import-untyped]
+import ijson
 
 from qunyun.errors import ImportFormatError
 from qunyun.events import GroupRef
@@ -247,17 +247,14 @@ def _read_chat(stream: _Stream, tz: tzinfo) -> Iterator[Record]:
     if isinstance(chat, Rejected):
         yield chat
         return
-    yield from _drain(stream, chat, lambda fh: _IJSON.items(fh, "messages.item", use_float=True))
-
-
-def _drain(stream: _Stream, chat: Chat, items: Callable[[IO[bytes]], Iterator[Any]]) -> Iterator[Record]:
-    index = 0
+    done = 0
     with stream.open() as fh:
         try:
-            for index, raw in enumerate(items(fh)):  # noqa: B007 - index used after
-                yield from chat.records(index, raw)
+            for raw in _IJSON.items(fh, "messages.item", use_float=True):
+                yield from chat.records(done, raw)
+                done += 1
         except ijson.JSONError as exc:
-            yield _broken(stream.label, f"{chat.where}[{index + 1}]", exc)
+            yield _broken(stream.label, f"messages[{done}]", exc)
 
 
 def _broken(label: str, record: str, exc: Exception) -> Rejected:
