@@ -423,3 +423,29 @@ def test_html_export_is_recognised_and_explained(tmp_path: Path) -> None:
     copy = tmp_path / "export"
     shutil.copytree(html, copy)
     assert IMPORTER.detect(copy) == IMPORTER.detect(html)
+
+
+def test_damaged_zip_is_not_detected(tmp_path: Path) -> None:
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.write(CHAT, "ChatExport/result.json")
+    data = archive.read_bytes()
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(data[:40] + b"\0" * 200 + data[240:])
+    assert IMPORTER.detect(broken) == 0
+
+
+def test_account_chat_with_messages_before_its_type_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "result.json"
+    path.write_text(
+        '{"about": "x", "chats": {"about": "y", "list": ['
+        '{"messages": [{"id": 1, "type": "message", "date_unixtime": "1"}],'
+        ' "type": "public_channel"},'
+        '{"name": "G", "type": "public_supergroup", "id": 7, "messages": ['
+        '{"id": 2, "type": "message", "date_unixtime": "1704067200", "from": "A",'
+        ' "from_id": "user1", "text": "hi", "text_entities": []}]}]}}',
+        encoding="utf-8",
+    )
+    events, rejected = collect(IMPORTER, path, SHANGHAI)
+    assert [e.source_event_id for e in events] == ["-1007:2"]
+    assert [(r.record, r.field) for r in rejected] == [("chats.list[0]", "type")]

@@ -23,6 +23,8 @@ What a message *means* lives in :mod:`qunyun.importers.telegram_records`.
 from __future__ import annotations
 
 import io
+import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -64,6 +66,8 @@ _CHAT_TYPES = frozenset(GROUP_PREFIX) | {
     "personal_chat", "bot_chat", "saved_messages", "replies", "verification_codes", "",
 }
 _LISTS = {"chats.list.item": "chats", "left_chats.list.item": "left_chats"}
+#: What a damaged file or zip raises while detect() peeks at it.
+_UNREADABLE = (OSError, ValueError, zipfile.BadZipFile, zlib.error)
 
 
 class TelegramImporter:
@@ -76,13 +80,13 @@ class TelegramImporter:
     def detect(self, path: Path) -> int:
         try:
             inputs = list_inputs(path)
-        except (OSError, ValueError):
+        except _UNREADABLE:
             return 0
         best = 0
         for inp in _candidates(path, inputs)[:3]:
             try:
                 best = max(best, _score(_sniff(inp.head(8192))))
-            except OSError:
+            except _UNREADABLE:
                 continue
         if best == 0 and _html_export(inputs):
             return 20  # ours, in the wrong format: files() says how to re-export
@@ -93,15 +97,16 @@ class TelegramImporter:
         chosen = _candidates(path, inputs)
         if not chosen:
             raise _no_export(path, inputs)
-        for inp in chosen:
-            shape = _sniff(inp.head(8192))
-            if shape.kind is None:
+        shapes = [_sniff(inp.head(8192)) for inp in chosen]
+        for inp, shape in zip(chosen, shapes, strict=True):
+            if shape.kind is None:  # checked for all files before any is read
                 raise ImportFormatError(
                     f"{inp.label}: not a Telegram Desktop JSON export (expected a chat with "
                     "name/type/id/messages, or a full data export with chats)",
                     zh=f"{inp.label}：不是 Telegram Desktop 的 JSON 导出文件",
                     code="import_format",
                 )
+        for inp, shape in zip(chosen, shapes, strict=True):
             stream = _Stream(inp)
             reader = _read_chat if shape.kind == "chat" else _read_account
             yield SourceFile(
@@ -272,6 +277,11 @@ def _make_chat(label: str, where: str, header: dict[str, Any], tz: tzinfo) -> Ch
     record = where.removesuffix(".messages") if where != "messages" else "chat"
     if title:
         record += f" {title!r}"
+    if chat_type is None:
+        return Rejected(
+            file=label, record=record, field="type",
+            message="chat has no type before its messages; it cannot be read as a group",
+        )
     if chat_type not in GROUP_PREFIX:
         what = chat_type if isinstance(chat_type, str) and chat_type else "chat of unknown type"
         return Rejected(
