@@ -148,7 +148,12 @@ class Gen:
             )
         elif roll < 0.95 and len(self.members) > 10:
             uid, name = self.members.pop(r.randrange(len(self.members)))
-            m.update(actor=name, actor_id=f"user{uid}", action="remove_members", members=[name])
+            if r.random() < 0.5:  # left by themself
+                m.update(actor=name, actor_id=f"user{uid}", action="remove_members", members=[name])
+            else:  # removed by an admin
+                admin_uid, admin = self.members[0]
+                m.update(actor=admin, actor_id=f"user{admin_uid}", action="remove_members",
+                         members=[name])
         else:
             uid, name = r.choice(self.members)
             m.update(
