@@ -21,6 +21,7 @@ stops as soon as the file has shown enough evidence.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -208,8 +209,8 @@ class _Parser:
             if name in _SELF_NAMES:
                 ref = IdentityRef(PLATFORM, _SELF_ID, name)
             elif _PHONE.match(name):
-                ext = ("+" if name.startswith("+") else "") + "".join(c for c in name if c.isdigit())
-                ref = IdentityRef(PLATFORM, ext, name)
+                digits = "".join(c for c in name if c.isdigit())
+                ref = IdentityRef(PLATFORM, ("+" if name.startswith("+") else "") + digits, name)
             else:
                 ref = IdentityRef(PLATFORM, name, name)
             if len(self.idents) > _MAX_NAMES:
@@ -338,8 +339,7 @@ def _is_chat(inp: InputFile) -> bool:
         head = _head_text(inp.head(4096))
     except OSError:
         return False
-    first = next((ln for ln in head.splitlines() if ln.strip("\u200e\ufeff ")), "")
-    return HEADER_RE.match(first) is not None
+    return _header_hits(head) > 0
 
 
 def _records(inp: InputFile, group: GroupRef, tz: tzinfo, progress: _Progress) -> Iterator[Record]:
@@ -348,7 +348,8 @@ def _records(inp: InputFile, group: GroupRef, tz: tzinfo, progress: _Progress) -
     with inp.open() as raw:
         reader = CountingReader(raw)
         progress.reader = reader
-        yield from _Parser(inp.label, group, order, tz).run(open_text(reader))
+        buffered = io.BufferedReader(reader, buffer_size=1 << 16)
+        yield from _Parser(inp.label, group, order, tz).run(open_text(buffered))
 
 
 def _title_for(inp: InputFile, root: Path, options: ImportOptions) -> str:

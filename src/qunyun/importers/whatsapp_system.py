@@ -235,7 +235,9 @@ _EDITED = re.compile(r"\s*\u200e?<(?:This message was edited|Diese Nachricht wur
                      r"已编辑此消息|此消息已编辑)>$")
 
 #: iOS: ‎<attached: 00000012-PHOTO-2020-12-31-21-41-05.jpg>; de <Anhang: …>; zh <附件：…>
-_ATTACHED = re.compile(r"^\u200e?<\s*(?:attached|Anhang|附件|已附加|adjunto|anexo)\s*[:：]\s*(.+?)\s*>")
+_ATTACHED = re.compile(
+    r"^\u200e?<\s*(?:attached|Anhang|附件|已附加|adjunto|anexo)\s*[:：]\s*(.+?)\s*>"
+)
 #: Android with media: "IMG-20201231-WA0001.jpg (file attached)" on the first line.
 _FILE_ATTACHED = re.compile(
     r"^\u200e?(.+?\.\w{1,5}) \((?:file attached|文件附件|Datei angehängt|archivo adjunto|"
