@@ -139,18 +139,22 @@ def _hour24(hour: int, latin: str | None, period: str | None) -> int | None:
 
 def stamp(match: re.Match[str], order: DateOrder, tz: tzinfo) -> datetime | BadStamp:
     """The aware local time of a header, or why it is impossible."""
-    d1, d2, d3 = match.group(2), match.group(4), match.group(5)
+    _, d1, _, d2, d3, period, hh, mm, ss, latin = match.groups()
     if len(d1) == 4:
         year, month, day = int(d1), int(d2), int(d3)
-    elif order is DateOrder.DMY:
-        day, month, year = int(d1), int(d2), int(d3)
     else:
-        month, day, year = int(d1), int(d2), int(d3)
-    if len(d3) <= 2 and len(d1) != 4:
-        year += 2000
-    hour = _hour24(int(match.group(7)), match.group(10), match.group(6))
-    minute = int(match.group(8))
-    second = int(match.group(9) or 0)
+        year = int(d3)
+        if len(d3) <= 2:
+            year += 2000
+        if order is DateOrder.DMY:
+            day, month = int(d1), int(d2)
+        else:
+            month, day = int(d1), int(d2)
+    hour: int | None = int(hh)
+    if latin is not None or period is not None:
+        hour = _hour24(int(hh), latin, period)
+    minute = int(mm)
+    second = int(ss) if ss else 0
     if hour is None or hour > 23 or minute > 59 or second > 59:
         return BadStamp("time", f"impossible time {match.group(0).strip()!r}")
     try:

@@ -276,16 +276,36 @@ def _attachment(text: str) -> Body | None:
     return Body(media_type(name), caption, media=name)
 
 
+_SPECIAL_FIRST = frozenset("\u200e<")
+_SPECIAL_LAST = frozenset(">)")
+_SPECIAL_STARTS = ("POLL:\n", "location: ", "Location: ", "standort: ", "Standort: ", "位置")
+_SHORT_KEYS = frozenset({*_PLACEHOLDERS, *_DELETED, "null"})
+
+
+def is_plain(text: str) -> bool:
+    """Cheap test for the common case: an ordinary text message.
+
+    Everything :func:`classify_body` recognises starts with U+200E or ``<``,
+    ends with ``>`` or ``)``, has a ``)`` ending its first line, starts with a
+    poll/location prefix, or is one of a few short placeholders.
+    """
+    if text[:1] in _SPECIAL_FIRST or text[-1:] in _SPECIAL_LAST:
+        return False
+    if len(text) < 48 and text.rstrip(". ").lower() in _SHORT_KEYS:
+        return False
+    return not (text.startswith(_SPECIAL_STARTS) or ")\n" in text)
+
+
 def classify_body(text: str) -> Body:
-    """Type, visible text and media of a message body (the fast path is plain text)."""
+    """Type, visible text and media of a message body."""
     extra: dict[str, object] = {}
     if text.endswith(">") and "<" in text:
         m = _EDITED.search(text)
         if m is not None:
             text = text[: m.start()]
             extra["edited"] = True
-    key = text.strip().strip("\u200e").strip().rstrip(".").lower()
-    if len(key) < 40:
+    if len(text) < 48:
+        key = text.strip().strip("\u200e").strip().rstrip(".").lower()
         if key in _PLACEHOLDERS:
             return Body(_PLACEHOLDERS[key], "", media=text.strip("\u200e ").strip(), extra=extra)
         if key in _DELETED:
