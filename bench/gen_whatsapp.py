@@ -15,10 +15,11 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-WORDS = (
+_VOCABULARY = (
     "ok sure trail meet tomorrow morning water summit lake ridge photo great thanks "
     "weather rain sun bring snacks car parking 7am late sorry haha nice see you all"
-).split()
+)
+WORDS = _VOCABULARY.split()
 NB = "\u202f"
 
 

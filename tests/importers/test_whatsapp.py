@@ -312,3 +312,18 @@ def test_folder_with_several_chats(tmp_path: Path) -> None:
     assert sorted(Path(s.label).name for s in sources) == sorted([US.name, DE.name])
     titles = {next(iter(s.records)).group.title for s in sources}  # type: ignore[union-attr]
     assert titles == {"Hiking Club", "Stammtisch"}
+
+
+def test_ios_one_to_one_notice_attributed_to_a_person(tmp_path: Path) -> None:
+    path = tmp_path / "_chat.txt"
+    path.write_text(
+        "[07.03.26, 21:22:39] Anna: Messages and calls are end-to-end encrypted. Only people "
+        "in this chat can read, listen to, or share them.\n"
+        "[07.03.26, 21:22:40] Chris: are messages end-to-end encrypted here?\n",
+        encoding="utf-8",
+    )
+    events, rejected = read(path, BERLIN)
+    assert rejected == []
+    assert [e.kind for e in events] == [Kind.SERVICE, Kind.MESSAGE]
+    assert events[0].payload["service"] == "encryption_notice"
+    assert events[1].ts == utc(2026, 3, 7, 20, 22, 40)
