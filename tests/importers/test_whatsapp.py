@@ -1,0 +1,329 @@
+"""WhatsApp export importer: real layouts (Android 12 h/24 h, iOS, de, zh), zips, ids."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from qunyun.errors import ImportFormatError
+from qunyun.events import Event, Kind
+from qunyun.importers.base import ImportOptions, Rejected, collect, stable_id
+from qunyun.importers.whatsapp import IMPORTER, group_name_from, group_ref
+
+SAMPLES = Path(__file__).parent / "samples" / "whatsapp"
+US = SAMPLES / "WhatsApp Chat with Hiking Club.txt"
+EU = SAMPLES / "WhatsApp Chat with Book Club (1).txt"
+DE = SAMPLES / "WhatsApp Chat mit Stammtisch.txt"
+ZH = SAMPLES / "与深圳跑团的 WhatsApp 聊天.txt"
+IOS = SAMPLES / "WhatsApp Chat - Family"
+
+NY = ZoneInfo("America/New_York")
+BERLIN = ZoneInfo("Europe/Berlin")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def read(path: Path, tz: ZoneInfo, group: str | None = None) -> tuple[list[Event], list[Rejected]]:
+    return collect(IMPORTER, path, ImportOptions(tz=tz, group=group))
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def summary(events: list[Event]) -> list[tuple[str, str | None, str | None]]:
+    return [
+        (e.kind.value, e.actor.external_id if e.actor else None,
+         e.target.external_id if e.target else None)
+        for e in events
+    ]
+
+
+# --------------------------------------------------------------------------- Android, US 12 h
+
+
+def test_android_us_12h_events() -> None:
+    events, rejected = read(US, NY)
+    gid = group_ref("Hiking Club").external_id
+    assert {e.group.title for e in events} == {"Hiking Club"}
+    assert all(e.source == "whatsapp" and e.source_event_id.startswith(gid + ":") for e in events)
+    assert summary(events) == [
+        ("service", None, None),  # end-to-end notice
+        ("service", "Ann Lee", None),  # created group
+        ("join", "Ann Lee", "Bob Stone"),
+        ("join", "Ann Lee", "Carla Diaz"),
+        ("join", "Ann Lee", "+15550102030"),
+        ("join", "Dan Wu", "Dan Wu"),
+        ("message", "Ann Lee", None),
+        ("message", "Bob Stone", None),
+        ("message", "Bob Stone", None),
+        ("message", "Bob Stone", None),
+        ("delete", "Carla Diaz", None),
+        ("delete", "Ann Lee", None),
+        ("message", "+15550102030", None),
+        ("message", "Dan Wu", None),
+        ("join", "Ann Lee", "Dr: Who"),
+        ("message", "Dr: Who", None),
+        ("title_change", "Ann Lee", None),
+        ("service", "Ann Lee", None),
+        ("message", "Bob Stone", None),
+        ("message", "Carla Diaz", None),
+        ("leave", "Bob Stone", "Bob Stone"),
+        ("kick", "Ann Lee", "Carla Diaz"),
+        ("rename", "+15550102030", "+15550109999"),
+        ("join", "Erin Moss", "Erin Moss"),
+        ("message", "Dan Wu", None),
+    ]
+    by = {e.source_event_id: e for e in events}
+    # times: local New York wall clock (U+202F before PM), month-first
+    assert events[0].ts == utc(2020, 12, 29, 2, 0)
+    assert events[-1].ts == utc(2021, 1, 2, 15, 1)
+    added = [e for e in events if e.kind is Kind.JOIN][:3]
+    base = added[0].source_event_id.rsplit(":", 1)[0]
+    assert [e.source_event_id for e in added] == [f"{base}:0", f"{base}:1", f"{base}:2"]
+    assert all(e.payload == {"service": "added", "method": "invited_by"} for e in added)
+    assert events[5].payload == {"service": "joined_by_link", "method": "invite_link"}
+    assert events[23].payload == {"service": "joined_from_community", "method": "unknown"}
+    welcome = "Welcome all! Trail plan:\n1. Meet at 7\n2. Bring water"
+    assert events[6].payload == {"type": "text", "text": welcome}
+    assert events[6].source_event_id == f"{gid}:" + stable_id(
+        "2020-12-28T21:06:00", "Ann Lee", welcome, 0)
+    assert events[7].payload == {"type": "other", "media": "<Media omitted>"}
+    # identical lines in the same minute get distinct, stable ids
+    assert events[8].payload == events[9].payload == {"type": "text", "text": "👍"}
+    assert events[9].source_event_id == f"{gid}:" + stable_id(
+        "2020-12-28T21:07:00", "Bob Stone", "👍", 1)
+    assert events[10].payload == {"service": "message_deleted"}
+    assert events[12].actor is not None and events[12].actor.display_name == "+1 (555) 010-2030"
+    assert events[12].payload == {
+        "type": "text", "text": "see https://example.org/trail @Dan", "mentions": ["Dan"],
+        "urls": ["https://example.org/trail"], "extra": {"edited": True}}
+    assert events[13].payload == {"type": "other", "extra": {"view_once": True}}
+    assert events[15].payload == {"type": "text", "text": "hello: from a name with a colon"}
+    assert events[16].payload == {
+        "service": "subject_changed",
+        "text": 'Ann Lee changed the subject from "Hiking Club" to "Hiking Club: 2021"',
+        "title": "Hiking Club: 2021", "extra": {"old_title": "Hiking Club"}}
+    assert events[18].payload == {
+        "type": "image", "text": "Summit!", "media": "IMG-20201230-WA0001.jpg"}
+    assert events[19].payload["type"] == "poll"
+    assert events[22].payload["old_name"] == "+1 (555) 010-2030"
+    assert events[22].payload["new_name"] == "+1 (555) 010-9999"
+    assert events[24].payload["type"] == "location"
+    assert len(by) == len(events)
+    assert rejected == [
+        Rejected(file=str(US), line=25, field="date",
+                 message="impossible date '13/01/21, 9:00\\u202fAM -' (read as mdy)"),
+        Rejected(file=str(US), line=27, field="time",
+                 message="impossible time '12/31/20, 13:10\\u202fPM -'"),
+    ]
+
+
+def test_reimport_gives_identical_ids() -> None:
+    first, _ = read(US, NY)
+    second, _ = read(US, NY)
+    assert [e.source_event_id for e in first] == [e.source_event_id for e in second]
+    assert first == second
+
+
+def test_overlapping_later_export_shares_ids(tmp_path: Path) -> None:
+    lines = US.read_text(encoding="utf-8").splitlines(keepends=True)
+    later = tmp_path / "WhatsApp Chat with Hiking Club.txt"
+    later.write_text("".join(lines[8:]) + "1/3/21, 8:00\u202fAM - Dan Wu: new one\n",
+                     encoding="utf-8")
+    old_ids = {e.source_event_id for e in read(US, NY)[0]}
+    new = read(later, NY)[0]
+    assert [e.source_event_id in old_ids for e in new] == [True] * (len(new) - 1) + [False]
+
+
+# --------------------------------------------------------------------------- other layouts
+
+
+def test_android_eu_24h_and_copy_suffix_in_name() -> None:
+    events, rejected = read(EU, BERLIN)
+    assert rejected == []
+    assert events[0].group.title == "Book Club"
+    assert summary(events) == [
+        ("service", None, None), ("service", "Priya", None), ("join", None, "~you"),
+        ("message", "Priya", None), ("message", "Priya", None), ("message", "Kofi", None),
+        ("message", "Kofi", None), ("message", "Kofi", None), ("service", "Kofi", None),
+    ]
+    assert events[2].payload == {"service": "added", "method": "invited_by"}
+    assert events[3].payload == {"type": "text", "text": "First book: Dune"}
+    assert events[4].ts == utc(2021, 1, 24, 19, 15)  # day-first: 24/01
+    assert events[6].payload == {"type": "text"}  # an empty message
+    assert events[7].payload == {"type": "voice", "media": "PTT-20210124-WA0007.opus"}
+    assert events[8].payload["service"] == "number_changed"
+
+
+def test_german_android() -> None:
+    events, rejected = read(DE, BERLIN)
+    assert rejected == []
+    assert events[0].group.title == "Stammtisch"
+    assert summary(events) == [
+        ("service", None, None), ("service", "Jonas", None), ("join", "Jonas", "Lena"),
+        ("join", "Jonas", "Max"), ("message", "Lena", None), ("message", "Max", None),
+        ("delete", "Max", None), ("leave", "Max", "Max"), ("kick", "Jonas", "Lena"),
+    ]
+    assert events[1].payload["title"] == "Stammtisch"
+    assert events[4].ts == utc(2020, 12, 31, 23, 1)
+    assert events[5].payload == {"type": "other", "media": "<Medien ausgeschlossen>"}
+
+
+def test_chinese_android_periods_and_system_lines() -> None:
+    events, rejected = read(ZH, SHANGHAI)
+    assert rejected == []
+    assert events[0].group.title == "深圳跑团"
+    assert summary(events) == [
+        ("service", None, None), ("service", "李雷", None), ("join", "李雷", "韩梅梅"),
+        ("join", "李雷", "王和平"), ("join", "张伟", "张伟"), ("message", "韩梅梅", None),
+        ("message", "王和平", None), ("delete", "张伟", None), ("title_change", "李雷", None),
+        ("leave", "韩梅梅", "韩梅梅"), ("kick", "李雷", "张伟"), ("message", "李雷", None),
+    ]
+    assert events[4].payload == {"service": "joined_by_link", "method": "invite_link"}
+    assert events[5].ts == utc(2020, 12, 31, 13, 50)  # 下午9:50 Shanghai
+    assert events[5].payload == {"type": "text", "text": "明早6点深圳湾集合\n带好水"}
+    assert events[7].ts == utc(2020, 12, 31, 22, 5)  # 上午6:05
+    assert events[8].ts == utc(2021, 1, 1, 4, 30)  # 中午12:30
+    assert events[8].payload["title"] == "深圳跑团2021"
+    assert events[10].ts == utc(2021, 1, 1, 12, 0)  # 晚上8:00
+    assert events[11].payload == {"type": "image", "media": "IMG-20210101-WA0003.jpg"}
+
+
+def test_ios_folder_brackets_marks_and_group_attributed_system_lines() -> None:
+    events, rejected = read(IOS, BERLIN)
+    assert rejected == []
+    assert events[0].group.title == "Family"
+    assert summary(events) == [
+        ("service", None, None), ("service", "Mum", None), ("join", "Mum", "Dad"),
+        ("join", "Mum", "Sam"), ("message", "Mum", None), ("message", "Dad", None),
+        ("message", "Sam", None), ("message", "Sam", None), ("delete", "Dad", None),
+        ("leave", "Sam", "Sam"), ("title_change", "Mum", None), ("message", "Mum", None),
+    ]
+    assert events[1].payload["title"] == "Family"
+    assert events[5].ts == utc(2020, 12, 31, 20, 42, 10)
+    assert events[5].payload == {
+        "type": "image", "media": "00000012-PHOTO-2020-12-31-21-41-05.jpg"}
+    assert events[6].payload == {"type": "image", "media": "image omitted"}
+    assert events[7].payload == {
+        "type": "text", "text": "Love you all\nsee you tomorrow", "extra": {"edited": True}}
+    assert events[10].payload["title"] == "Family 2021"
+    assert events[11].payload["type"] == "location"
+
+
+def test_ios_zip_equals_folder(tmp_path: Path) -> None:
+    archive = tmp_path / "WhatsApp Chat - Family.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for f in sorted(IOS.iterdir()):
+            zf.write(f, f.name)
+    from_zip, _ = read(archive, BERLIN)
+    from_dir, _ = read(IOS, BERLIN)
+    assert from_zip == from_dir
+    sources = list(IMPORTER.files(archive, ImportOptions(tz=BERLIN)))
+    assert [s.label for s in sources] == [f"{archive}!_chat.txt"]
+    assert sources[0].size == (IOS / "_chat.txt").stat().st_size
+    assert sum(1 for _ in sources[0].records) == len(from_zip)
+    assert sources[0].position() == sources[0].size
+
+
+def test_group_option_overrides_names() -> None:
+    events, _ = read(US, NY, group="Trail Friends")
+    assert {e.group for e in events} == {group_ref("Trail Friends")}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("WhatsApp Chat with Hiking Club.txt", "Hiking Club"),
+        ("WhatsApp Chat with Hiking Club (2).txt", "Hiking Club"),
+        ("WhatsApp Chat - Family.zip", "Family"),
+        ("与+224 623 21 70 09的 WhatsApp 聊天.txt", "+224 623 21 70 09"),
+        ("與跑團的WhatsApp對話.txt", "跑團"),
+        ("WhatsApp-Chat mit Stammtisch.txt", "Stammtisch"),
+        ("_chat.txt", None),
+    ],
+)
+def test_group_name_from_file_names(name: str, expected: str | None) -> None:
+    assert group_name_from(name) == expected
+
+
+def test_ambiguous_dates_follow_locale_hint() -> None:
+    path = SAMPLES / "ambiguous.txt"
+    eu, _ = read(path, BERLIN)
+    us, _ = read(path, NY)
+    assert [e.ts.date().isoformat() for e in eu] == ["2021-04-03", "2021-06-05"]
+    assert [e.ts.date().isoformat() for e in us] == ["2021-03-04", "2021-05-06"]
+    assert eu[0].group.title == "ambiguous"
+
+
+def test_order_decided_by_whole_file_evidence(tmp_path: Path) -> None:
+    path = tmp_path / "late.txt"
+    rows = [f"0{m}/0{d}/21, 10:00 - Ann: x{m}{d}" for m in range(1, 4) for d in range(1, 9)]
+    path.write_text("\n".join([*rows, "04/25/21, 10:00 - Ann: late evidence"]) + "\n",
+                    encoding="utf-8")
+    events, rejected = read(path, BERLIN)
+    assert rejected == []
+    assert events[1].ts.date().isoformat() == "2021-01-02"  # month-first, decided by 04/25
+
+
+def test_text_before_first_message_is_rejected_and_reading_continues(tmp_path: Path) -> None:
+    path = tmp_path / "WhatsApp Chat with X.txt"
+    path.write_text("garbage line\n31/12/2020, 21:41 - Ann: hi\n", encoding="utf-8")
+    events, rejected = read(path, BERLIN)
+    assert [e.payload["text"] for e in events] == ["hi"]
+    assert rejected == [Rejected(file=str(path), line=1, field="timestamp",
+                                 message="text before the first message has no timestamp")]
+
+
+# --------------------------------------------------------------------------- detection
+
+
+@pytest.mark.parametrize("path", [US, EU, DE, ZH, IOS])
+def test_detects_own_samples(path: Path) -> None:
+    assert IMPORTER.detect(path) >= 80
+
+
+def test_detects_zip_high_and_junk_low(tmp_path: Path) -> None:
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(IOS / "_chat.txt", "_chat.txt")
+    assert IMPORTER.detect(archive) >= 90
+    junk = SAMPLES / "junk.txt"
+    assert IMPORTER.detect(junk) == 0
+    json_file = tmp_path / "result.json"
+    json_file.write_text('{"name": "x", "messages": []}', encoding="utf-8")
+    assert IMPORTER.detect(json_file) == 0
+    qq = tmp_path / "qq.txt"
+    qq.write_text("2020-12-31 21:41:05 Alice(12345)\nhello\n", encoding="utf-8")
+    assert IMPORTER.detect(qq) == 0
+    with pytest.raises(ImportFormatError):
+        read(junk, BERLIN)
+
+
+def test_folder_with_several_chats(tmp_path: Path) -> None:
+    shutil.copy(US, tmp_path / US.name)
+    shutil.copy(DE, tmp_path / DE.name)
+    (tmp_path / "IMG-20201230-WA0001.jpg").write_bytes(b"\xff\xd8")
+    sources = list(IMPORTER.files(tmp_path, ImportOptions(tz=BERLIN)))
+    assert sorted(Path(s.label).name for s in sources) == sorted([US.name, DE.name])
+    titles = {next(iter(s.records)).group.title for s in sources}  # type: ignore[union-attr]
+    assert titles == {"Hiking Club", "Stammtisch"}
+
+
+def test_ios_one_to_one_notice_attributed_to_a_person(tmp_path: Path) -> None:
+    path = tmp_path / "_chat.txt"
+    path.write_text(
+        "[07.03.26, 21:22:39] Anna: Messages and calls are end-to-end encrypted. Only people "
+        "in this chat can read, listen to, or share them.\n"
+        "[07.03.26, 21:22:40] Chris: are messages end-to-end encrypted here?\n",
+        encoding="utf-8",
+    )
+    events, rejected = read(path, BERLIN)
+    assert rejected == []
+    assert [e.kind for e in events] == [Kind.SERVICE, Kind.MESSAGE]
+    assert events[0].payload["service"] == "encryption_notice"
+    assert events[1].ts == utc(2026, 3, 7, 20, 22, 40)
