@@ -65,7 +65,10 @@ def parse_local_time(text: str, tz: tzinfo) -> datetime:
         if not 1 <= hour <= 12:
             raise ValueError(f"not a 12-hour time: {text!r}")
         hour = hour % 12 + (12 if m[7].lower() == "pm" else 0)
-    return datetime(year, month, day, hour, minute, sec, tzinfo=tz)
+    try:
+        return datetime(year, month, day, hour, minute, sec, tzinfo=tz)
+    except ValueError as exc:
+        raise ValueError(f"not a valid date and time: {text!r} ({exc})") from None
 
 
 class DuplicateCounter:
