@@ -40,9 +40,11 @@ def test_pywxdump_group_members_and_messages() -> None:
 
     qr = ev[f"{ROOM}:7913656383976388488"]
     assert qr.kind is Kind.JOIN and qr.payload["method"] == "qr_code"
-    assert (qr.actor and qr.actor.external_id, qr.target and qr.target.external_id) == ("张三", "赵六")
+    assert qr.actor and qr.actor.external_id == "张三"
+    assert qr.target and qr.target.external_id == "赵六"
     self_qr = ev[f"{ROOM}:8751079973209533492"]
-    assert self_qr.actor == self_qr.target and self_qr.target and self_qr.target.external_id == "钱七"
+    assert self_qr.actor == self_qr.target
+    assert self_qr.target and self_qr.target.external_id == "钱七"
 
     kick = ev[f"{ROOM}:1964923183359419454"]
     assert kick.kind is Kind.KICK and kick.target and kick.target.external_id == "赵六"
@@ -94,7 +96,8 @@ def test_wechatmsg_memotrace_csv() -> None:
     group = events[0].group
     assert (group.external_id, group.title) == ("20001234567@chatroom", "技术交流群")
     joins = [e for e in events if e.kind is Kind.JOIN]
-    assert [(j.actor and j.actor.external_id, j.target and j.target.external_id) for j in joins] == [
+    pairs = [(j.actor and j.actor.external_id, j.target and j.target.external_id) for j in joins]
+    assert pairs == [
         ("陈老师", "周一"),
         ("wxid_chen01", "wxid_new001"),  # sysmsgtemplate carries wxids
         ("wxid_chen01", "wxid_new002"),
