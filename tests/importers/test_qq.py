@@ -1,0 +1,114 @@
+"""QQ importer: message-manager .txt exports in their real shapes (BOM, UTF-16, GBK)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from qunyun.errors import ImportFormatError
+from qunyun.events import Kind
+from qunyun.importers.base import ImportOptions, collect
+from qunyun.importers.qq import IMPORTER
+
+SAMPLES = Path(__file__).parent / "samples" / "qq"
+MAIN = SAMPLES / "周末骑行群.txt"
+OPTS = ImportOptions(tz=ZoneInfo("Asia/Shanghai"))
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def test_group_file_with_two_sections() -> None:
+    events, rejected = collect(IMPORTER, MAIN, OPTS)
+    assert {e.group.external_id for e in events} == {"周末骑行群", "987654321"}
+    assert all(e.source == "qq" for e in events)
+    first = events[0]
+    assert first.ts == utc(2020, 1, 1, 1, 0)
+    assert first.actor and (first.actor.external_id, first.actor.display_name) == ("10001", "张三")
+    assert first.payload == {"type": "text",
+                             "text": "大家新年好！\n今天 10 点西湖集合 https://example.com/route",
+                             "urls": ["https://example.com/route"]}
+    assert first.source_event_id.startswith("周末骑行群:")
+    email = events[1]
+    assert email.actor and email.actor.external_id == "lisi@example.com"
+    assert email.payload == {"type": "image", "media": "[图片]"}
+    spaced = events[2]
+    assert spaced.actor and (spaced.actor.external_id, spaced.actor.display_name) == (
+        "20002", "王 五 (小号)")
+    assert spaced.payload["text"] == "第一行\n\n第三行（中间有空行）"
+
+    join = events[3]
+    assert join.kind is Kind.JOIN and join.payload["method"] == "unknown"
+    assert join.actor == join.target and join.target and join.target.external_id == "30003"
+    inv1, inv2 = events[4], events[5]
+    assert (inv1.kind, inv2.kind) == (Kind.JOIN, Kind.JOIN)
+    assert inv1.payload["method"] == "invited_by"
+    assert inv1.actor and inv1.actor.external_id == "10001"
+    assert [i.target.external_id for i in (inv1, inv2) if i.target] == ["40004", "孙八"]
+    assert inv1.source_event_id.endswith(":1") and inv2.source_event_id.endswith(":2")
+
+    mention = events[6]
+    assert mention.actor and mention.actor.display_name == "孙八"  # 【LV5】 title stripped
+    assert mention.payload["mentions"] == ["张三"]
+    assert events[7].payload == events[8].payload
+    assert events[7].source_event_id != events[8].source_event_id
+
+    kick, leave = events[9], events[10]
+    assert kick.kind is Kind.KICK and kick.actor is None and kick.target
+    assert kick.target.external_id == "钱七"
+    assert leave.kind is Kind.LEAVE and leave.actor == leave.target
+    assert events[11].payload == {"type": "other", "media": "[QQ红包]"}
+    recall = events[12]
+    assert recall.kind is Kind.DELETE and recall.payload["text"] == "李四撤回了一条消息"
+    other = events[13]
+    assert (other.group.external_id, other.group.title) == ("987654321", "第二个群")
+    assert other.payload["text"] == "第二个群的第一条"
+
+    assert [(r.line, r.field) for r in rejected] == [(42, "time")]
+    assert rejected[0].file.endswith("周末骑行群.txt")
+
+
+def test_old_utf16_export_with_12_hour_times() -> None:
+    events, rejected = collect(IMPORTER, SAMPLES / "old_utf16.txt", OPTS)
+    assert not rejected
+    assert events[0].ts == utc(2019, 9, 23, 12, 43, 38)
+    assert events[1].kind is Kind.JOIN and events[1].target
+    assert events[1].target.external_id == "真核生物独幕剧"
+    assert events[2].ts == utc(2019, 9, 23, 23, 54, 29)
+    assert events[2].payload == {"type": "emoji", "media": "[表情]"}
+
+
+def test_gbk_export_and_orphan_text() -> None:
+    events, rejected = collect(IMPORTER, SAMPLES / "gbk.txt", OPTS)
+    assert [e.payload["text"] for e in events] == ["毕业快乐"]
+    assert events[0].actor and events[0].actor.display_name == "小明"
+    assert [(r.line, r.field) for r in rejected] == [(1, "header")]
+
+
+def test_reimport_gives_identical_ids() -> None:
+    a, _ = collect(IMPORTER, SAMPLES, OPTS)
+    b, _ = collect(IMPORTER, SAMPLES, OPTS)
+    assert [e.source_event_id for e in a] == [e.source_event_id for e in b]
+    assert len({e.source_event_id for e in a}) == len(a)
+
+
+def test_detect(tmp_path: Path) -> None:
+    for f in SAMPLES.iterdir():
+        assert IMPORTER.detect(f) >= 90
+    whatsapp = tmp_path / "WhatsApp Chat with Bikers.txt"
+    whatsapp.write_text("12/01/2024, 09:00 - Ann: hi\n[12/01/2024, 09:01:02] Bob: yo\n",
+                        encoding="utf-8")
+    irc = tmp_path / "irc.txt"
+    irc.write_text("2024-01-01 09:00:00 <ann> hi\n2024-01-01 09:00:05 <bob> yo\n"
+                   "2024-01-01 09:00:09 * ann waves\n", encoding="utf-8")
+    wechat = Path(__file__).parent / "samples" / "wechat"
+    junk = tmp_path / "junk.txt"
+    junk.write_bytes(b"\x00\x01binary\xff")
+    for p in (whatsapp, irc, wechat, junk):
+        assert IMPORTER.detect(p) == 0
+    with pytest.raises(ImportFormatError):
+        list(IMPORTER.files(whatsapp, OPTS))

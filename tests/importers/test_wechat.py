@@ -1,0 +1,151 @@
+"""WeChat importer: PyWxDump CSV/JSON and WeChatMsg/留痕 CSV samples in their real shapes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from qunyun.errors import ImportFormatError
+from qunyun.events import Event, Kind
+from qunyun.importers.base import ImportOptions, collect
+from qunyun.importers.wechat import IMPORTER
+
+SAMPLES = Path(__file__).parent / "samples" / "wechat"
+PYWX = SAMPLES / "pywxdump" / "43218765@chatroom_0_5000.csv"
+ROOM = "43218765@chatroom"
+OPTS = ImportOptions(tz=ZoneInfo("Asia/Shanghai"))
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def by_id(events: list[Event]) -> dict[str, Event]:
+    return {e.source_event_id: e for e in events}
+
+
+def test_pywxdump_group_members_and_messages() -> None:
+    events, rejected = collect(IMPORTER, PYWX, OPTS)
+    ev = by_id(events)
+    assert all(e.source == "wechat" and e.group.external_id == ROOM for e in events)
+
+    j1, j2 = ev[f"{ROOM}:7437267147299592543:1"], ev[f"{ROOM}:7437267147299592543:2"]
+    assert (j1.kind, j1.ts) == (Kind.JOIN, utc(2024, 10, 4, 3, 40))
+    assert [j.target.external_id for j in (j1, j2) if j.target] == ["李四", "王五"]
+    assert j1.actor is not None and j1.actor.external_id == "张三"
+    assert j1.payload["method"] == "invited_by"
+
+    qr = ev[f"{ROOM}:7913656383976388488"]
+    assert qr.kind is Kind.JOIN and qr.payload["method"] == "qr_code"
+    assert qr.actor and qr.actor.external_id == "张三"
+    assert qr.target and qr.target.external_id == "赵六"
+    self_qr = ev[f"{ROOM}:8751079973209533492"]
+    assert self_qr.actor == self_qr.target
+    assert self_qr.target and self_qr.target.external_id == "钱七"
+
+    kick = ev[f"{ROOM}:1964923183359419454"]
+    assert kick.kind is Kind.KICK and kick.target and kick.target.external_id == "赵六"
+    assert kick.actor and kick.actor.external_id == "我"
+
+    title = ev[f"{ROOM}:2403233409323875303"]
+    assert title.kind is Kind.TITLE_CHANGE and title.payload["title"] == "周末骑行群"
+    recall = ev[f"{ROOM}:4630229215952295971"]
+    assert recall.kind is Kind.DELETE and recall.actor and recall.actor.external_id == "李四"
+    pat = ev[f"{ROOM}:6547675850931813364"]
+    assert pat.kind is Kind.SERVICE and pat.payload["service"] == "拍一拍"
+    notice = ev[f"{ROOM}:7437267147299592544"]
+    assert notice.kind is Kind.SERVICE and notice.target and notice.target.external_id == "李四"
+
+    text = ev[f"{ROOM}:637529293739295664"]
+    assert text.actor and text.actor.external_id == "wxid_lisi22"
+    assert text.payload["type"] == "text"
+    assert text.payload["mentions"] == ["张三"]
+    assert text.payload["urls"] == ["https://example.com/intro"]
+    reply = ev[f"{ROOM}:2122553892045962801"]
+    assert reply.payload["type"] == "reply" and reply.payload["text"] == "（我们两个人骑）"
+    assert reply.payload["extra"]["quote"].startswith("[引用](2024-10-04 11:42:05)李四:")
+    link = ev[f"{ROOM}:5704142615879617852"]
+    assert link.payload == {"type": "link", "text": "周末骑行路线推荐\n环湖 30 公里",
+                            "urls": ["https://mp.weixin.qq.com/s/AbCdEf"]}
+    assert ev[f"{ROOM}:1337798072543283708"].payload == {"type": "file", "media": "骑行路线.pdf"}
+    assert ev[f"{ROOM}:4073926741244663531"].payload["type"] == "image"
+    assert ev[f"{ROOM}:706358374822797422"].payload["type"] == "sticker"
+
+    assert [(r.line, r.field) for r in rejected] == [(24, "CreateTime"), (25, None)]
+    assert all(r.file.endswith("43218765@chatroom_0_5000.csv") for r in rejected)
+    assert "9 columns" in rejected[1].message
+
+
+def test_excel_resaved_times_and_self() -> None:
+    events, rejected = collect(IMPORTER, SAMPLES / "pywxdump" / "wxid_friend99_0_5.csv", OPTS)
+    assert not rejected
+    first = events[0]
+    assert first.ts == utc(2024, 10, 4, 3, 45) and first.group.external_id == "wxid_friend99"
+    recall = events[2]
+    assert recall.kind is Kind.DELETE
+    assert recall.actor and recall.actor.external_id == "wxid_me0000"  # "你" = the exporter
+    pat = events[3]
+    assert pat.target and pat.target.external_id == "wxid_me0000"
+
+
+def test_wechatmsg_memotrace_csv() -> None:
+    events, rejected = collect(IMPORTER, SAMPLES / "memotrace", OPTS)
+    group = events[0].group
+    assert (group.external_id, group.title) == ("20001234567@chatroom", "技术交流群")
+    joins = [e for e in events if e.kind is Kind.JOIN]
+    pairs = [(j.actor and j.actor.external_id, j.target and j.target.external_id) for j in joins]
+    assert pairs == [
+        ("陈老师", "周一"),
+        ("wxid_chen01", "wxid_new001"),  # sysmsgtemplate carries wxids
+        ("wxid_chen01", "wxid_new002"),
+        ("wxid_me0000", "钱多多"),  # "你邀请…" after the exporter's own rows showed its wxid
+    ]
+    assert joins[1].source_event_id.endswith(":1") and joins[2].source_event_id.endswith(":2")
+    assert joins[1].target and joins[1].target.display_name == "小(刘)"
+    msgs = [e for e in events if e.kind is Kind.MESSAGE]
+    assert msgs[0].ts == utc(2024, 10, 4, 3, 41, 2)
+    assert msgs[0].payload["text"] == "欢迎周一！\n本群只聊技术，广告勿发。"
+    assert msgs[0].actor and msgs[0].actor.display_name == "陈老师"
+    dup1, dup2 = msgs[1], msgs[2]
+    assert dup1.payload == dup2.payload and dup1.source_event_id != dup2.source_event_id
+    assert [m.payload["type"] for m in msgs[3:]] == ["image", "sticker", "reply", "link"]
+    assert msgs[-1].payload["urls"] == ["https://mp.weixin.qq.com/s/Xyz123"]
+    recall = next(e for e in events if e.kind is Kind.DELETE)
+    assert recall.actor and recall.actor.external_id == "陈老师"
+    assert [(r.line, r.field) for r in rejected] == [(13, "Type")]
+
+
+def test_pywxdump_json_with_users() -> None:
+    events, rejected = collect(IMPORTER, SAMPLES / "pywxdump-json", OPTS)
+    assert [e.source_event_id for e in events] == [
+        "55667788@chatroom:9001", "55667788@chatroom:9002", "55667788@chatroom:9003"]
+    assert events[0].actor and events[0].actor.display_name == "阿甲"
+    assert [(r.record, r.field) for r in rejected] == [("item[3]", "CreateTime")]
+
+
+def test_reimport_gives_identical_ids() -> None:
+    for path in (SAMPLES / "memotrace", PYWX):
+        a, _ = collect(IMPORTER, path, OPTS)
+        b, _ = collect(IMPORTER, path, OPTS)
+        assert [e.source_event_id for e in a] == [e.source_event_id for e in b]
+        assert len({e.source_event_id for e in a}) == len(a)
+
+
+def test_detect(tmp_path: Path) -> None:
+    assert IMPORTER.detect(PYWX) >= 90
+    assert IMPORTER.detect(SAMPLES / "memotrace") >= 90
+    assert IMPORTER.detect(SAMPLES / "pywxdump-json") >= 90
+    whatsapp = tmp_path / "WhatsApp Chat with Bikers.txt"
+    whatsapp.write_text("12/01/2024, 09:00 - Ann: hi\n", encoding="utf-8")
+    other_csv = tmp_path / "sales.csv"
+    other_csv.write_text("id,name,amount\n1,a,2\n", encoding="utf-8")
+    irc = tmp_path / "irc.log"
+    irc.write_text("[09:00] <ann> hi\n", encoding="utf-8")
+    qq = Path(__file__).parent / "samples" / "qq"
+    for p in (whatsapp, other_csv, irc, qq):
+        assert IMPORTER.detect(p) == 0
+    with pytest.raises(ImportFormatError):
+        list(IMPORTER.files(other_csv, OPTS))
