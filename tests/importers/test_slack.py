@@ -11,7 +11,7 @@ import pytest
 
 from qunyun.errors import ImportFormatError
 from qunyun.events import Event, GroupRef, IdentityRef, Kind
-from qunyun.importers.base import ImportOptions, collect
+from qunyun.importers.base import ImportOptions, Rejected, collect
 from qunyun.importers.slack import IMPORTER
 
 SAMPLES = Path(__file__).parent / "samples" / "slack"
@@ -32,13 +32,14 @@ def by_id(events: list[Event]) -> dict[str, Event]:
 
 
 @pytest.fixture(scope="module")
-def result() -> tuple[list[Event], list[object]]:
+def result() -> tuple[list[Event], list[Rejected]]:
     events, rejected = collect(IMPORTER, EXPORT, OPTS)
-    return events, list(rejected)
+    return events, rejected
 
 
-def test_groups_are_channels_private_channels_and_dms(result: tuple[list[Event], list[object]]
-                                                      ) -> None:
+def test_groups_are_channels_private_channels_and_dms(
+    result: tuple[list[Event], list[Rejected]],
+) -> None:
     events, _ = result
     assert {e.group for e in events} == {
         GENERAL,
@@ -47,7 +48,7 @@ def test_groups_are_channels_private_channels_and_dms(result: tuple[list[Event],
     }
 
 
-def test_join_with_inviter_and_leave(result: tuple[list[Event], list[object]]) -> None:
+def test_join_with_inviter_and_leave(result: tuple[list[Event], list[Rejected]]) -> None:
     ev = by_id(result[0])
     assert ev["C01GENERAL1:1709280000.000100"] == Event(
         "slack", "C01GENERAL1:1709280000.000100", Kind.JOIN, utc(2024, 3, 1, 8, 0, 0, 100),
@@ -58,7 +59,7 @@ def test_join_with_inviter_and_leave(result: tuple[list[Event], list[object]]) -
     assert (leave.kind, leave.actor, leave.target) == (Kind.LEAVE, LIN, LIN)
 
 
-def test_markup_thread_edit_and_reactions(result: tuple[list[Event], list[object]]) -> None:
+def test_markup_thread_edit_and_reactions(result: tuple[list[Event], list[Rejected]]) -> None:
     events, _ = result
     ev = by_id(events)
     msg = ev[WELCOME]
@@ -90,7 +91,7 @@ def test_markup_thread_edit_and_reactions(result: tuple[list[Event], list[object
     ]
 
 
-def test_files_bots_links_and_service_lines(result: tuple[list[Event], list[object]]) -> None:
+def test_files_bots_links_and_service_lines(result: tuple[list[Event], list[Rejected]]) -> None:
     ev = by_id(result[0])
     upload = ev["C01GENERAL1:1709280200.000500"]
     assert upload.payload == {"type": "image", "media": "screenshot.png"}
@@ -107,7 +108,7 @@ def test_files_bots_links_and_service_lines(result: tuple[list[Event], list[obje
     assert (link.payload["type"], link.payload["urls"]) == ("link", ["https://qunyun.example/blog"])
 
 
-def test_tombstone_and_unknown_user_profile(result: tuple[list[Event], list[object]]) -> None:
+def test_tombstone_and_unknown_user_profile(result: tuple[list[Event], list[Rejected]]) -> None:
     ev = by_id(result[0])
     tomb = ev["C01GENERAL1:1709366400.000100:tombstone"]
     assert (tomb.kind, tomb.payload["reply_to"]) == (Kind.DELETE, "C01GENERAL1:1709366400.000100")
@@ -115,9 +116,9 @@ def test_tombstone_and_unknown_user_profile(result: tuple[list[Event], list[obje
     assert guest.actor == IdentityRef("slack", "U01ZZZZ9999", "zhao")  # not in users.json
 
 
-def test_rejections_name_file_record_and_field(result: tuple[list[Event], list[object]]) -> None:
+def test_rejections_name_file_record_and_field(result: tuple[list[Event], list[Rejected]]) -> None:
     rejected = result[1]
-    assert [(r.file.rsplit("/", 2)[-2:], r.record, r.field) for r in rejected] == [  # type: ignore[attr-defined]
+    assert [(r.file.rsplit("/", 2)[-2:], r.record, r.field) for r in rejected] == [
         (["general", "2024-03-01.json"], "[9]", "ts"),
         (["general", "2024-03-01.json"], "[10]", None),
     ]
