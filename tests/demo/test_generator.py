@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -9,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from qunyun.demo import SOURCE, DemoPlan, generate
+from qunyun.demo import SOURCE, DemoPlan, generate, stream
 from qunyun.demo.names import CHANNELS_EN, CHANNELS_ZH
 from qunyun.errors import UserError
 from qunyun.events import Event, JoinMethod, Kind
@@ -221,6 +222,28 @@ def test_event_budget_is_respected() -> None:
     assert sum(1 for _ in plan.events()) == plan.total
     with pytest.raises(UserError):
         generate(6, 800, 60, events=100)
+
+
+def test_big_groups_stream_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A huge budget on few groups is generated piecewise with the same guarantees."""
+    monkeypatch.setattr(stream, "CHUNK_EVENTS", 2_000)
+    plan = generate(1, 60, 40, seed=4, events=12_000)
+    events = list(plan.events())
+    assert (
+        len(events) == plan.total and len(stream.chunk_bounds(plan.shared.grid, plan.groups[0])) > 3
+    )
+    assert [int(e.source_event_id.rsplit(":", 1)[1]) for e in events] == list(
+        range(1, len(events) + 1)
+    )
+    assert all(a.ts <= b.ts for a, b in itertools.pairwise(events))
+    present: set[str] = set()
+    for e in events:
+        if e.kind == Kind.JOIN and e.target:
+            present.add(e.target.external_id)
+        elif e.kind in (Kind.LEAVE, Kind.KICK) and e.target:
+            present.remove(e.target.external_id)
+        elif e.kind == Kind.MESSAGE and e.actor:
+            assert e.actor.external_id in present
 
 
 def test_default_size_and_bad_arguments() -> None:

@@ -7,7 +7,7 @@ group. ``plan.total`` is the exact number of events the stream will yield.
 
 Event budget: without ``events`` the community writes ``MESSAGES_PER_MEMBER_DAY``
 messages per member per day on top of its member, spam and bot events, which
-is about ``0.137 * members * days`` events in all (10 million for 200,000
+is about ``0.130 * members * days + 2.5 * members`` events (10 million for 200,000
 members over 365 days). With ``events`` the human messages are scaled so that
 the total matches the budget (to well within 1%).
 """
@@ -35,7 +35,7 @@ from qunyun.demo.timing import (
 from qunyun.errors import UserError
 from qunyun.events import Event
 
-MESSAGES_PER_MEMBER_DAY = 0.132
+MESSAGES_PER_MEMBER_DAY = 0.130
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ class DemoPlan:
 
 def estimate_events(members: int, days: int) -> int:
     """Rough size of the default budget, for help texts and progress bars."""
-    return round(members * days * (MESSAGES_PER_MEMBER_DAY + 0.005) + members * 1.4)
+    return round(members * days * MESSAGES_PER_MEMBER_DAY + members * 2.5)
 
 
 def generate(

@@ -2,15 +2,18 @@
 
 A group's timeline is built as two flat lists (epoch seconds, packed codes
 ``index << 4 | kind``), sorted once by time through a float key, and then
-walked to build the events. Only the current group's timeline is in memory.
+walked to build the events. Only the current group's timeline (or, for a huge
+group, one piece of it: see :func:`chunk_bounds`) is in memory.
 This is the hot path of the demo: every per-event step is a few list lookups
 and one cheap random call; ``Event``/``datetime`` construction dominates.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 import random
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +27,8 @@ from qunyun.demo.timing import DAY, TABLE_BITS, DayGrid
 from qunyun.events import Event, IdentityRef, Kind
 
 SOURCE = "demo"
+#: Upper size of one in-memory piece of a group's timeline.
+CHUNK_EVENTS = 250_000
 MSG, JOIN, EXIT, SPAM_JOIN, SPAM_AD, SPAM_KICK, BOT_JOIN, BOT_WELCOME, BOT_REMIND = range(9)
 KICK_REASONS = {"zh": ("违反群规", "发广告", None, None), "en": ("breaking the rules", None)}
 
@@ -39,8 +44,23 @@ class Shared:
     pools: dict[tuple[str, str], Pools]
 
 
-def timeline(rng: random.Random, sh: Shared, g: GroupPlan) -> tuple[list[float], list[int]]:
-    """Times and codes of all the group's events, unsorted."""
+@dataclass(slots=True)
+class _Speaker:
+    """A member who writes: their packed code, message count and stay in curve mass."""
+
+    code: int
+    n: int
+    t0: float
+    t1: float
+    lo: float
+    span: float
+    done: int = 0
+
+
+def fixed_timeline(
+    rng: random.Random, grid: DayGrid, g: GroupPlan
+) -> tuple[list[float], list[int]]:
+    """Times and codes of everything but human messages, sorted by time."""
     times: list[float] = []
     codes: list[int] = []
     for i, m in enumerate(g.members):
@@ -49,35 +69,66 @@ def timeline(rng: random.Random, sh: Shared, g: GroupPlan) -> tuple[list[float],
         if m.exit_kind:
             times.append(m.exit)
             codes.append(i << 4 | EXIT)
+    _spam(rng, grid, g, times, codes)
+    _bot(rng, grid, g, times, codes)
+    order = sorted(range(len(times)), key=times.__getitem__)
+    return [times[k] for k in order], [codes[k] for k in order]
+
+
+def chunk_bounds(grid: DayGrid, g: GroupPlan) -> list[float]:
+    """Split a big group's life at local midnights into pieces of ~CHUNK_EVENTS events.
+
+    Only one piece's timeline is in memory at a time, so a huge event budget on
+    few groups cannot blow up memory. Most groups are one piece.
+    """
+    first = grid.day_of(g.life.created)
+    k = min(max(1, math.ceil(g.n_events / CHUNK_EVENTS)), grid.n_days - first)
+    inner = [grid.origin + (first + (grid.n_days - first) * j // k) * DAY for j in range(1, k)]
+    return [-math.inf, *inner, math.inf]
+
+
+def _speakers(grid: DayGrid, g: GroupPlan) -> list[_Speaker]:
+    out = []
+    for i, m in enumerate(g.members):
         if m.n_msgs:
-            _messages(rng, sh, g, m, i << 4 | MSG, times, codes)
-    _spam(rng, sh.grid, g, times, codes)
-    _bot(rng, sh.grid, g, times, codes)
-    return times, codes
+            t0, t1 = m.join + 1.0, min(m.exit, grid.end) - 1.0
+            lo = _mass(grid, g.weights, g.cum, t0)
+            span = _mass(grid, g.weights, g.cum, t1) - lo
+            out.append(_Speaker(i << 4 | MSG, m.n_msgs, t0, t1, lo, span))
+    return out
 
 
 def _messages(
     rng: random.Random,
     sh: Shared,
     g: GroupPlan,
-    m: Member,
-    code: int,
+    sp: _Speaker,
+    window: tuple[float, float],
     times: list[float],
     codes: list[int],
 ) -> None:
-    """Draw ``m.n_msgs`` times: a day by the group curve, a second by the rhythm."""
-    grid = sh.grid
-    t0 = m.join + 1.0
-    t1 = min(m.exit, grid.end) - 1.0
-    cum, weights = g.cum, g.weights
+    """Draw the speaker's messages inside ``window``: a day by the group curve,
+    then a second of that day by the rhythm."""
+    a, b = window
+    grid, cum, weights = sh.grid, g.cum, g.weights
+    if b >= sp.t1:
+        upto = sp.n
+    elif b <= sp.t0:
+        upto = 0
+    else:
+        upto = round(sp.n * (_mass(grid, weights, cum, b) - sp.lo) / sp.span)
+    count, sp.done = upto - sp.done, upto
+    if count <= 0:
+        return
+    t0, t1 = max(sp.t0, a), min(sp.t1, b)
     lo = _mass(grid, weights, cum, t0)
     span = _mass(grid, weights, cum, t1) - lo
     rnd, bits, starts, tables = rng.random, rng.getrandbits, sh.starts, sh.tables
-    add_t, add_c = times.append, codes.append
-    for _ in range(m.n_msgs):
+    add_t, add_c, code = times.append, codes.append, sp.code
+    for _ in range(count):
         d = bisect_right(cum, lo + rnd() * span) - 1
         t = starts[d] + tables[d][bits(TABLE_BITS)] + rnd() * 60.0
-        if not t0 < t < t1:  # the member's first or last day: stay inside the stay
+        if not t0 < t < t1:  # the first or last day of the stay: stay inside it
             t = t0 + rnd() * (t1 - t0)
         add_t(t)
         add_c(code)
@@ -123,26 +174,35 @@ def _bot(
 def group_stream(sh: Shared, g: GroupPlan) -> Iterator[Event]:
     """All events of one group in time order, ids ``<group id>:<n>`` from 1."""
     rng = random.Random(f"qunyun-demo:{sh.seed}:{g.index}")
-    times, codes = timeline(rng, sh, g)
-    order = sorted(range(len(times)), key=times.__getitem__)
-    talk = Talk(rng, g, sh.pools[(g.lang, g.theme)])
-    other = _Other(rng, g, sh.pools[(g.lang, g.theme)])
+    fixed_t, fixed_c = fixed_timeline(rng, sh.grid, g)
+    speakers = _speakers(sh.grid, g)
+    pools = sh.pools[(g.lang, g.theme)]
+    talk, other = Talk(rng, g, pools), _Other(rng, g, pools)
     idents = [m.ident for m in g.members]
     table, note, bits = talk.table, talk.note, rng.getrandbits
     gref, prefix = g.ref, g.ref.external_id + ":"
     fromts, message = datetime.fromtimestamp, Kind.MESSAGE
-    for n, k in enumerate(order, 1):
-        c = codes[k]
-        t = times[k]
-        sid = prefix + str(n)
-        ts = fromts(int(t), UTC)
-        if c & 15 == MSG:
-            i = c >> 4
-            payload = table[bits(7)](i, t, sid)
-            note(i, sid)
-            yield Event(SOURCE, sid, message, ts, gref, idents[i], None, payload)
-        else:
-            yield other.event(c, sid, ts)
+    bounds = chunk_bounds(sh.grid, g)
+    n = f = 0
+    for window in itertools.pairwise(bounds):
+        f_end = bisect_left(fixed_t, window[1], f)
+        times, codes = fixed_t[f:f_end], fixed_c[f:f_end]
+        f = f_end
+        for sp in speakers:
+            _messages(rng, sh, g, sp, window, times, codes)
+        for k in sorted(range(len(times)), key=times.__getitem__):
+            n += 1
+            c = codes[k]
+            t = times[k]
+            sid = prefix + str(n)
+            ts = fromts(int(t), UTC)
+            if c & 15 == MSG:
+                i = c >> 4
+                payload = table[bits(7)](i, t, sid)
+                note(i, sid)
+                yield Event(SOURCE, sid, message, ts, gref, idents[i], None, payload)
+            else:
+                yield other.event(c, sid, ts)
 
 
 class _Other:
