@@ -24,10 +24,34 @@ from typing import Any, TextIO
 START = datetime(2021, 3, 1, 8, 0, tzinfo=UTC)
 CHAT_ID = 1522334455
 WORDS = (
-    "hello", "大家好", "请问", "meetup", "tonight", "明天", "几点", "python",
-    "release", "群主", "链接", "thanks", "收到", "ok", "docs", "issue",
-    "bug", "fixed", "新人", "报到", "welcome", "price", "价格", "活动", "报名",
-    "周末", "deploy", "server",
+    "hello",
+    "大家好",
+    "请问",
+    "meetup",
+    "tonight",
+    "明天",
+    "几点",
+    "python",
+    "release",
+    "群主",
+    "链接",
+    "thanks",
+    "收到",
+    "ok",
+    "docs",
+    "issue",
+    "bug",
+    "fixed",
+    "新人",
+    "报到",
+    "welcome",
+    "price",
+    "价格",
+    "活动",
+    "报名",
+    "周末",
+    "deploy",
+    "server",
 )
 EMOJI = ("👍", "❤", "🔥", "😁", "🎉", "🤔")
 
@@ -152,8 +176,12 @@ class Gen:
                 m.update(actor=name, actor_id=f"user{uid}", action="remove_members", members=[name])
             else:  # removed by an admin
                 admin_uid, admin = self.members[0]
-                m.update(actor=admin, actor_id=f"user{admin_uid}", action="remove_members",
-                         members=[name])
+                m.update(
+                    actor=admin,
+                    actor_id=f"user{admin_uid}",
+                    action="remove_members",
+                    members=[name],
+                )
         else:
             uid, name = r.choice(self.members)
             m.update(

@@ -39,8 +39,10 @@ def generate(n_lines: int, out: Path, seed: int) -> int:
     t = datetime(2020, 1, 1, 8, 0)
     written = 0
     with out.open("w", encoding="utf-8", newline="\n") as fh:
-        fh.write(stamp(t) + "Messages and calls are end-to-end encrypted. No one outside of "
-                 "this chat, not even WhatsApp, can read or listen to them. Tap to learn more.\n")
+        fh.write(
+            stamp(t) + "Messages and calls are end-to-end encrypted. No one outside of "
+            "this chat, not even WhatsApp, can read or listen to them. Tap to learn more.\n"
+        )
         fh.write(stamp(t) + 'Member 0 created group "Bench Hikers"\n')
         written = 2
         while written < n_lines:
@@ -50,13 +52,15 @@ def generate(n_lines: int, out: Path, seed: int) -> int:
             head = stamp(t)
             if r < 0.01:
                 other = rng.choice(members)
-                line = rng.choice((
-                    f"{other} joined using this group's invite link",
-                    f"{who} added {other}",
-                    f"{other} left",
-                    f"{who} removed {other}",
-                    f'{who} changed the subject from "Bench Hikers" to "Bench Hikers {t.year}"',
-                ))
+                line = rng.choice(
+                    (
+                        f"{other} joined using this group's invite link",
+                        f"{who} added {other}",
+                        f"{other} left",
+                        f"{who} removed {other}",
+                        f'{who} changed the subject from "Bench Hikers" to "Bench Hikers {t.year}"',
+                    )
+                )
                 fh.write(head + line + "\n")
                 written += 1
             elif r < 0.06:
@@ -72,8 +76,10 @@ def generate(n_lines: int, out: Path, seed: int) -> int:
                     fh.write(sentence(rng, 1, 10) + "\n")
                 written += 1 + extra
             elif r < 0.15:
-                fh.write(f"{head}{who}: see https://example.org/{rng.randint(1, 999)} "
-                         f"@{rng.choice(members).split()[0]}\n")
+                fh.write(
+                    f"{head}{who}: see https://example.org/{rng.randint(1, 999)} "
+                    f"@{rng.choice(members).split()[0]}\n"
+                )
                 written += 1
             else:
                 fh.write(f"{head}{who}: {sentence(rng)}\n")

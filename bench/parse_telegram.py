@@ -46,15 +46,19 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 rejected += 1
     seconds = time.perf_counter() - start
-    print(json.dumps({
-        "messages": messages,
-        "events": events,
-        "rejected": rejected,
-        "bytes": size,
-        "seconds": round(seconds, 2),
-        "messages_per_second": round(messages / seconds) if seconds else None,
-        "peak_rss_mb": _peak_rss_mb(),
-    }))
+    print(
+        json.dumps(
+            {
+                "messages": messages,
+                "events": events,
+                "rejected": rejected,
+                "bytes": size,
+                "seconds": round(seconds, 2),
+                "messages_per_second": round(messages / seconds) if seconds else None,
+                "peak_rss_mb": _peak_rss_mb(),
+            }
+        )
+    )
     return 0
 
 

@@ -43,8 +43,17 @@ def main() -> None:
                 rejected += 1
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"lines": lines, "records": records, "rejected": rejected,
-                      "seconds": round(seconds, 3), "peak_rss_mb": round(peak, 1)}))
+    print(
+        json.dumps(
+            {
+                "lines": lines,
+                "records": records,
+                "rejected": rejected,
+                "seconds": round(seconds, 3),
+                "peak_rss_mb": round(peak, 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

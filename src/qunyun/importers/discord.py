@@ -195,16 +195,23 @@ def _records(inp: InputFile, pos: _Position) -> Iterator[Record]:
                     continue
                 if ctx is None:
                     if "guild" not in header or "channel" not in header:
-                        yield Rejected(inp.label, "messages come before the guild/channel header",
-                                       record="messages[0]", field="guild")
+                        yield Rejected(
+                            inp.label,
+                            "messages come before the guild/channel header",
+                            record="messages[0]",
+                            field="guild",
+                        )
                         return
                     ctx = _Context(inp.label, header["guild"], header["channel"])
                 yield from _message(ctx, index, value)
                 index += 1
         except ijson.JSONError as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            yield Rejected(inp.label, f"invalid JSON, rest of file skipped: {reason}",
-                           record=f"messages[{index}]")
+            yield Rejected(
+                inp.label,
+                f"invalid JSON, rest of file skipped: {reason}",
+                record=f"messages[{index}]",
+            )
 
 
 def _message(ctx: _Context, index: int, msg: Any) -> Iterator[Record]:
@@ -279,8 +286,16 @@ def _translate(
     content = msg.get("content")
     text = content if isinstance(content, str) else ""
     if kind == "GuildMemberJoin":
-        yield Event(PLATFORM, sid, Kind.JOIN, ts, ctx.group, author, author,
-                    _clean({**base, "method": JoinMethod.UNKNOWN.value, "service": kind}))
+        yield Event(
+            PLATFORM,
+            sid,
+            Kind.JOIN,
+            ts,
+            ctx.group,
+            author,
+            author,
+            _clean({**base, "method": JoinMethod.UNKNOWN.value, "service": kind}),
+        )
     elif kind in ("RecipientAdd", "RecipientRemove"):
         yield _recipient(ctx, msg, kind, sid, ts, author, base)
     elif kind == "ChannelPinnedMessage":
@@ -290,9 +305,14 @@ def _translate(
         k = Kind.TITLE_CHANGE if ctx.is_dm and title else Kind.SERVICE
         yield event(k, {"title": title, "text": text, "service": kind})
     elif kind == "Call":
-        yield event(Kind.MESSAGE, {"type": MsgType.CALL.value, "text": text,
-                                   "extra": {**base.get("extra", {}),
-                                             "call_ended": msg.get("callEndedTimestamp")}})
+        yield event(
+            Kind.MESSAGE,
+            {
+                "type": MsgType.CALL.value,
+                "text": text,
+                "extra": {**base.get("extra", {}), "call_ended": msg.get("callEndedTimestamp")},
+            },
+        )
     elif _is_service(kind):
         yield event(Kind.SERVICE, {"text": text, "service": kind})
     else:
@@ -311,8 +331,13 @@ def _is_service(kind: str) -> bool:
 
 
 def _recipient(
-    ctx: _Context, msg: dict[str, Any], kind: str, sid: str, ts: datetime,
-    author: IdentityRef, base: dict[str, Any],
+    ctx: _Context,
+    msg: dict[str, Any],
+    kind: str,
+    sid: str,
+    ts: datetime,
+    author: IdentityRef,
+    base: dict[str, Any],
 ) -> Event:
     """Group-DM member added/removed; the member is the first mention (DCE's own reading)."""
     mentions = _list(msg, "mentions")
@@ -338,8 +363,9 @@ def _message_payload(ctx: _Context, msg: dict[str, Any], kind: str, text: str) -
     payload: dict[str, Any] = {
         "text": text,
         "type": _msg_type(kind, msg, attachments, stickers, embeds, text).value,
-        "mentions": [str(m["id"]) for m in _list(msg, "mentions") if isinstance(m, dict)
-                     and m.get("id")],
+        "mentions": [
+            str(m["id"]) for m in _list(msg, "mentions") if isinstance(m, dict) and m.get("id")
+        ],
         "urls": urls,
         "media": names[0] if names else None,
         "reply_to": ctx.ref_sid(reference) if kind == "Reply" else None,
@@ -360,8 +386,12 @@ def _message_payload(ctx: _Context, msg: dict[str, Any], kind: str, text: str) -
 
 
 def _msg_type(
-    kind: str, msg: dict[str, Any], attachments: list[dict[str, Any]],
-    stickers: list[dict[str, Any]], embeds: list[dict[str, Any]], text: str,
+    kind: str,
+    msg: dict[str, Any],
+    attachments: list[dict[str, Any]],
+    stickers: list[dict[str, Any]],
+    embeds: list[dict[str, Any]],
+    text: str,
 ) -> MsgType:
     ref = msg.get("reference")
     if msg.get("forwardedMessage") or (isinstance(ref, dict) and ref.get("type") == "Forward"):
@@ -391,7 +421,11 @@ def _attachment_type(file_name: str) -> MsgType:
 
 
 def _edit(
-    ctx: _Context, msg: dict[str, Any], sid: str, author: IdentityRef, text: str,
+    ctx: _Context,
+    msg: dict[str, Any],
+    sid: str,
+    author: IdentityRef,
+    text: str,
     base: dict[str, Any],
 ) -> Iterator[Event]:
     """DCE keeps only the last edit time; that edit becomes one EDIT event."""
@@ -403,12 +437,24 @@ def _edit(
     except _BadField:
         return
     payload = {**base, "reply_to": sid, "text": text, "edited_at": edited.isoformat()}
-    yield Event(PLATFORM, f"{sid}:edit:{edited.isoformat()}", Kind.EDIT, edited, ctx.group,
-                author, author, _clean(payload))
+    yield Event(
+        PLATFORM,
+        f"{sid}:edit:{edited.isoformat()}",
+        Kind.EDIT,
+        edited,
+        ctx.group,
+        author,
+        author,
+        _clean(payload),
+    )
 
 
 def _reactions(
-    ctx: _Context, msg: dict[str, Any], sid: str, ts: datetime, author: IdentityRef,
+    ctx: _Context,
+    msg: dict[str, Any],
+    sid: str,
+    ts: datetime,
+    author: IdentityRef,
     base: dict[str, Any],
 ) -> Iterator[Event]:
     """One event per listed reacting user; reactions DCE counted but did not list → one
@@ -424,13 +470,29 @@ def _reactions(
         payload = {**base, "emoji": name, "reply_to": sid}
         for user in users:
             who = _identity(user, "reactions.users")
-            yield Event(PLATFORM, f"{sid}:reaction:{key}:{who.external_id}", Kind.REACTION, ts,
-                        ctx.group, who, author, _clean(payload))
+            yield Event(
+                PLATFORM,
+                f"{sid}:reaction:{key}:{who.external_id}",
+                Kind.REACTION,
+                ts,
+                ctx.group,
+                who,
+                author,
+                _clean(payload),
+            )
         count = reaction.get("count")
         rest = count - len(users) if isinstance(count, int) else 0
         if rest > 0:
-            yield Event(PLATFORM, f"{sid}:reaction:{key}", Kind.REACTION, ts, ctx.group,
-                        None, author, _clean({**payload, "count": rest}))
+            yield Event(
+                PLATFORM,
+                f"{sid}:reaction:{key}",
+                Kind.REACTION,
+                ts,
+                ctx.group,
+                None,
+                author,
+                _clean({**payload, "count": rest}),
+            )
 
 
 # --------------------------------------------------------------------------- helpers

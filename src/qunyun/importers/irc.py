@@ -45,8 +45,12 @@ from qunyun.importers.base import (
 
 PLATFORM = "irc"
 _TEXT_EXT = (".log", ".txt", ".weechatlog")
-_MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
 _MODE_CHARS = " @+%~&!"
 
 
@@ -255,8 +259,9 @@ def _ubuntu(line: str) -> _Line | None:
     if m := _UB_MSG.match(line):
         return _Line("msg", _hms(m.group(1), m.group(2)), nick=_nick(m.group(3)), text=m.group(4))
     if m := _UB_ACTION.match(line):
-        return _Line("action", _hms(m.group(1), m.group(2)), nick=_nick(m.group(3)),
-                     text=m.group(4))
+        return _Line(
+            "action", _hms(m.group(1), m.group(2)), nick=_nick(m.group(3)), text=m.group(4)
+        )
     if not line.startswith("=== "):
         return None
     rest = line[4:].rstrip()
@@ -280,8 +285,10 @@ def _ubuntu(line: str) -> _Line | None:
 
 _DIALECTS: dict[str, tuple[Parser, re.Pattern[str]]] = {
     "weechat": (_weechat, re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\t")),
-    "irssi": (_irssi, re.compile(
-        r"^(--- (Log opened|Day changed|Log closed) |\d\d:\d\d(:\d\d)? (<.|-!- | \* ))")),
+    "irssi": (
+        _irssi,
+        re.compile(r"^(--- (Log opened|Day changed|Log closed) |\d\d:\d\d(:\d\d)? (<.|-!- | \* ))"),
+    ),
     "znc": (_znc, re.compile(r"^\[\d\d:\d\d:\d\d\] (<|\* |\*\*\* |-)")),
     "ubuntu": (_ubuntu, re.compile(r"^(\[\d\d:\d\d\] (<| ?\* )|=== )")),
 }
@@ -335,7 +342,7 @@ def channel_from_name(name: str) -> str:
     for candidate in (stem, parent):
         for mark in ("#", "&"):
             if mark in candidate:
-                return candidate[candidate.index(mark):]
+                return candidate[candidate.index(mark) :]
     return stem or parent or "irc"
 
 
@@ -381,8 +388,9 @@ class IrcImporter:
             )
         for inp, dialect in chosen:
             pos = _Position()
-            yield SourceFile(inp.label, _records(inp, dialect, options, pos),
-                             size=inp.size, position=pos)
+            yield SourceFile(
+                inp.label, _records(inp, dialect, options, pos), size=inp.size, position=pos
+            )
 
 
 def _candidates(path: Path) -> list[InputFile]:
@@ -423,8 +431,13 @@ class _Reader:
             return
         parsed = self.parse(text)
         if parsed is None:
-            yield Rejected(self.label, "line not in the log's format", line=number,
-                           field="line", record=text[:80])
+            yield Rejected(
+                self.label,
+                "line not in the log's format",
+                line=number,
+                field="line",
+                record=text[:80],
+            )
             return
         if parsed.day is not None and parsed.kind == "day":
             self.day = parsed.day
@@ -434,8 +447,12 @@ class _Reader:
         if parsed.day is not None:
             self.day = parsed.day
         if self.day is None:
-            yield Rejected(self.label, "no date known yet (no 'Log opened'/'Day changed' line "
-                           "and none in the file name)", line=number, field="date")
+            yield Rejected(
+                self.label,
+                "no date known yet (no 'Log opened'/'Day changed' line and none in the file name)",
+                line=number,
+                field="date",
+            )
             return
         ts = self._instant(parsed.hms or self.last_hms)
         yield from self._events(parsed, ts)
@@ -466,29 +483,63 @@ class _Reader:
         elif kind == "join":
             who = self._who(p.nick)
             self.nicks.add(p.nick.lower())
-            yield Event(PLATFORM, self._sid(ts, kind, p.nick), Kind.JOIN, ts, self.group, who,
-                        who, _clean({"method": JoinMethod.UNKNOWN.value,
-                                     "extra": {"host": p.host}}))
+            yield Event(
+                PLATFORM,
+                self._sid(ts, kind, p.nick),
+                Kind.JOIN,
+                ts,
+                self.group,
+                who,
+                who,
+                _clean({"method": JoinMethod.UNKNOWN.value, "extra": {"host": p.host}}),
+            )
         elif kind in ("part", "quit"):
             for nick in p.nicks or [p.nick]:
                 who = self._who(nick)
-                yield Event(PLATFORM, self._sid(ts, kind, nick, p.text), Kind.LEAVE, ts,
-                            self.group, who, who,
-                            _clean({"reason": p.text, "service": kind,
-                                    "extra": {"host": p.host}}))
+                yield Event(
+                    PLATFORM,
+                    self._sid(ts, kind, nick, p.text),
+                    Kind.LEAVE,
+                    ts,
+                    self.group,
+                    who,
+                    who,
+                    _clean({"reason": p.text, "service": kind, "extra": {"host": p.host}}),
+                )
         elif kind == "kick":
-            yield Event(PLATFORM, self._sid(ts, kind, p.nick, p.other, p.text), Kind.KICK, ts,
-                        self.group, self._who(p.nick), self._who(p.other),
-                        _clean({"reason": p.text}))
+            yield Event(
+                PLATFORM,
+                self._sid(ts, kind, p.nick, p.other, p.text),
+                Kind.KICK,
+                ts,
+                self.group,
+                self._who(p.nick),
+                self._who(p.other),
+                _clean({"reason": p.text}),
+            )
         elif kind == "nick":
             self.nicks.add(p.other.lower())
-            yield Event(PLATFORM, self._sid(ts, kind, p.nick, p.other), Kind.RENAME, ts,
-                        self.group, self._who(p.nick), self._who(p.other),
-                        {"old_name": p.nick, "new_name": p.other})
+            yield Event(
+                PLATFORM,
+                self._sid(ts, kind, p.nick, p.other),
+                Kind.RENAME,
+                ts,
+                self.group,
+                self._who(p.nick),
+                self._who(p.other),
+                {"old_name": p.nick, "new_name": p.other},
+            )
         else:  # topic, mode
-            yield Event(PLATFORM, self._sid(ts, kind, p.nick, p.text), Kind.SERVICE, ts,
-                        self.group, self._who(p.nick), None,
-                        _clean({"service": kind, "text": p.text}))
+            yield Event(
+                PLATFORM,
+                self._sid(ts, kind, p.nick, p.text),
+                Kind.SERVICE,
+                ts,
+                self.group,
+                self._who(p.nick),
+                None,
+                _clean({"service": kind, "text": p.text}),
+            )
 
     def _message(self, p: _Line, ts: datetime) -> Event:
         self.nicks.add(p.nick.lower())
@@ -497,12 +548,14 @@ class _Reader:
             "type": MsgType.TEXT.value,
             "mentions": self._mentions(p.text),
             "urls": find_urls(p.text),
-            "extra": {"action": True} if p.kind == "action" else (
-                {"notice": True} if p.kind == "notice" else None),
+            "extra": {"action": True}
+            if p.kind == "action"
+            else ({"notice": True} if p.kind == "notice" else None),
         }
         sid = self._sid(ts, p.kind, p.nick, p.text)
-        return Event(PLATFORM, sid, Kind.MESSAGE, ts, self.group, self._who(p.nick), None,
-                     _clean(payload))
+        return Event(
+            PLATFORM, sid, Kind.MESSAGE, ts, self.group, self._who(p.nick), None, _clean(payload)
+        )
 
     def _mentions(self, text: str) -> list[str]:
         """IRC addresses people as ``nick: …``/``nick, …``; counted when the nick is known."""
@@ -513,8 +566,9 @@ class _Reader:
         return list(dict.fromkeys(found))
 
 
-def _records(inp: InputFile, dialect: str, options: ImportOptions, pos: _Position
-             ) -> Iterator[Record]:
+def _records(
+    inp: InputFile, dialect: str, options: ImportOptions, pos: _Position
+) -> Iterator[Record]:
     reader = _Reader(inp, dialect, options)
     with inp.open() as raw:
         counting = CountingReader(raw)
@@ -525,8 +579,11 @@ def _records(inp: InputFile, dialect: str, options: ImportOptions, pos: _Positio
 
 def _clean(payload: Mapping[str, object]) -> dict[str, object]:
     """Drop empty values (and extras whose values are all empty)."""
-    return {k: v for k, v in payload.items() if v not in (None, "", [], {})
-            and not (isinstance(v, dict) and not any(v.values()))}
+    return {
+        k: v
+        for k, v in payload.items()
+        if v not in (None, "", [], {}) and not (isinstance(v, dict) and not any(v.values()))
+    }
 
 
 IMPORTER = IrcImporter()

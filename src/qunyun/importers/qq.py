@@ -61,11 +61,20 @@ _TITLE_PREFIX_RE = re.compile(r"^(?:【[^】]*】\s*)+")
 _SYSTEM_IDS = frozenset({"10000", "1000000"})
 
 _PLACEHOLDERS: dict[str, MsgType] = {
-    "[图片]": MsgType.IMAGE, "[闪照]": MsgType.IMAGE, "[表情]": MsgType.EMOJI,
-    "[语音]": MsgType.VOICE, "[视频]": MsgType.VIDEO, "[文件]": MsgType.FILE,
-    "[位置]": MsgType.LOCATION, "[名片]": MsgType.CONTACT, "[链接]": MsgType.LINK,
-    "[分享]": MsgType.LINK, "[QQ红包]": MsgType.OTHER, "[红包]": MsgType.OTHER,
-    "[转账]": MsgType.OTHER, "[聊天记录]": MsgType.FORWARD,
+    "[图片]": MsgType.IMAGE,
+    "[闪照]": MsgType.IMAGE,
+    "[表情]": MsgType.EMOJI,
+    "[语音]": MsgType.VOICE,
+    "[视频]": MsgType.VIDEO,
+    "[文件]": MsgType.FILE,
+    "[位置]": MsgType.LOCATION,
+    "[名片]": MsgType.CONTACT,
+    "[链接]": MsgType.LINK,
+    "[分享]": MsgType.LINK,
+    "[QQ红包]": MsgType.OTHER,
+    "[红包]": MsgType.OTHER,
+    "[转账]": MsgType.OTHER,
+    "[聊天记录]": MsgType.FORWARD,
 }
 
 
@@ -102,8 +111,9 @@ class QQImporter:
             )
         for inp in found:
             raw = CountingReader(inp.open())
-            yield SourceFile(inp.label, _records(inp, raw, options), inp.size,
-                             lambda r=raw: r.count)  # type: ignore[misc]
+            yield SourceFile(
+                inp.label, _records(inp, raw, options), inp.size, lambda r=raw: r.count
+            )
 
 
 IMPORTER = QQImporter()
@@ -168,8 +178,12 @@ class _Reader:
     def orphan(self, lineno: int) -> Iterator[Record]:
         if not self.orphan_reported:
             self.orphan_reported = True
-            yield Rejected(self.inp.label, "text outside any message (no header line before it)",
-                           line=lineno, field="header")
+            yield Rejected(
+                self.inp.label,
+                "text outside any message (no header line before it)",
+                line=lineno,
+                field="header",
+            )
 
     def flush(self) -> Iterator[Event]:
         p, self.pending = self.pending, None
@@ -184,8 +198,9 @@ class _Reader:
         if p.is_system:
             yield from parse_qq_system(text, eid, p.ts, self.group)
         else:
-            yield Event(PLATFORM, eid, Kind.MESSAGE, p.ts, self.group, p.sender, None,
-                        _payload(text))
+            yield Event(
+                PLATFORM, eid, Kind.MESSAGE, p.ts, self.group, p.sender, None, _payload(text)
+            )
 
 
 def _is_section_line(line: str) -> bool:

@@ -22,23 +22,35 @@ _WHO_RE = re.compile(r"^(?P<name>.*?)\s*[\(（](?P<qq>\d{4,12})[\)）]$")
 
 # (regex, kind, method); groups: a = actor, t = target(s), n = new name.
 _RULES: list[tuple[re.Pattern[str], Kind, JoinMethod | None]] = [
-    (re.compile(r"^(?P<a>.+?)\s*邀请\s*(?P<t>.+?)\s*加入(?:了)?本群" + _END), Kind.JOIN,
-     JoinMethod.INVITED_BY),
-    (re.compile(r"^(?P<t>.+?)\s*(?:已经|已)?加入(?:了)?本群" + _END), Kind.JOIN,
-     JoinMethod.UNKNOWN),
+    (
+        re.compile(r"^(?P<a>.+?)\s*邀请\s*(?P<t>.+?)\s*加入(?:了)?本群" + _END),
+        Kind.JOIN,
+        JoinMethod.INVITED_BY,
+    ),
+    (
+        re.compile(r"^(?P<t>.+?)\s*(?:已经|已)?加入(?:了)?本群" + _END),
+        Kind.JOIN,
+        JoinMethod.UNKNOWN,
+    ),
     (re.compile(r"^(?P<t>.+?)\s*(?:已经|已)?退出(?:了)?本群" + _END), Kind.LEAVE, None),
-    (re.compile(r"^(?P<t>.+?)\s*被\s*(?:管理员|群主)\s*(?P<a>\S.*?)?\s*移出(?:了)?本群" + _END),
-     Kind.KICK, None),
+    (
+        re.compile(r"^(?P<t>.+?)\s*被\s*(?:管理员|群主)\s*(?P<a>\S.*?)?\s*移出(?:了)?本群" + _END),
+        Kind.KICK,
+        None,
+    ),
     (re.compile(r"^(?P<t>.+?)\s*被\s*(?P<a>.+?)\s*移出(?:了)?本群" + _END), Kind.KICK, None),
     (re.compile(r"^(?P<a>.+?)\s*撤回了一条(?:成员)?消息"), Kind.DELETE, None),
-    (re.compile(r"^(?P<a>.+?)\s*(?:修改|更改)了?群名称?为\s*[“\"「]?(?P<n>.+?)[”\"」]?" + _END),
-     Kind.TITLE_CHANGE, None),
+    (
+        re.compile(r"^(?P<a>.+?)\s*(?:修改|更改)了?群名称?为\s*[“\"「]?(?P<n>.+?)[”\"」]?" + _END),
+        Kind.TITLE_CHANGE,
+        None,
+    ),
 ]
 
 
 def person(text: str) -> IdentityRef:
     """A member named in a notice: ``昵称(QQ号)`` or just ``昵称``."""
-    text = text.strip().strip("\"“”「」")
+    text = text.strip().strip('"“”「」')
     m = _WHO_RE.match(text)
     if m:
         return IdentityRef(PLATFORM, m["qq"], m["name"] or None)
@@ -53,12 +65,27 @@ def parse_qq_system(text: str, eid: str, ts: datetime, group: GroupRef) -> Itera
         if m:
             yield from _events(m, kind, method, text, eid, ts, group)
             return
-    yield Event(PLATFORM, eid, Kind.SERVICE, ts, group, None, None,
-                {"text": text, "service": "系统消息"} if text else {"service": "系统消息"})
+    yield Event(
+        PLATFORM,
+        eid,
+        Kind.SERVICE,
+        ts,
+        group,
+        None,
+        None,
+        {"text": text, "service": "系统消息"} if text else {"service": "系统消息"},
+    )
 
 
-def _events(m: re.Match[str], kind: Kind, method: JoinMethod | None, text: str, eid: str,
-            ts: datetime, group: GroupRef) -> Iterator[Event]:
+def _events(
+    m: re.Match[str],
+    kind: Kind,
+    method: JoinMethod | None,
+    text: str,
+    eid: str,
+    ts: datetime,
+    group: GroupRef,
+) -> Iterator[Event]:
     groups = m.groupdict()
     actor = person(groups["a"]) if groups.get("a") else None
     payload: dict[str, Any] = {"text": text, "service": "系统消息"}
@@ -75,5 +102,6 @@ def _events(m: re.Match[str], kind: Kind, method: JoinMethod | None, text: str, 
     many = len(targets) > 1
     for n, target in enumerate(targets, start=1):
         who = actor if actor is not None or kind is Kind.KICK else target
-        yield Event(PLATFORM, f"{eid}:{n}" if many else eid, kind, ts, group, who, target,
-                    dict(payload))
+        yield Event(
+            PLATFORM, f"{eid}:{n}" if many else eid, kind, ts, group, who, target, dict(payload)
+        )

@@ -50,9 +50,17 @@ _MARKUP_RE = re.compile(r"<([^<>]*)>")
 #: subtypes that are ordinary messages (a person or an app said something)
 _MESSAGE_SUBTYPES = frozenset(
     {
-        "bot_message", "me_message", "file_share", "thread_broadcast", "reply_broadcast",
-        "file_comment", "file_mention", "slackbot_response", "huddle_thread",
-        "sh_room_created", "reminder_add",
+        "bot_message",
+        "me_message",
+        "file_share",
+        "thread_broadcast",
+        "reply_broadcast",
+        "file_comment",
+        "file_mention",
+        "slackbot_response",
+        "huddle_thread",
+        "sh_room_created",
+        "reminder_add",
     }
 )
 _JOIN = frozenset({"channel_join", "group_join"})
@@ -121,8 +129,9 @@ class SlackImporter:
         for day in days:
             group = _group_for(day, path, workspace, options)
             pos = _Position()
-            yield SourceFile(day.label, _records(day, group, workspace, pos),
-                             size=day.size, position=pos)
+            yield SourceFile(
+                day.label, _records(day, group, workspace, pos), size=day.size, position=pos
+            )
 
 
 def _looks_like_day(inp: InputFile) -> bool:
@@ -148,7 +157,9 @@ def _load_workspace(inputs: list[InputFile]) -> _Workspace:
         for user in _items(meta["users.json"]):
             if isinstance(user, dict) and user.get("id"):
                 ws.users[str(user["id"])] = IdentityRef(
-                    PLATFORM, str(user["id"]), _profile_name(user),
+                    PLATFORM,
+                    str(user["id"]),
+                    _profile_name(user),
                     bool(user.get("is_bot")) or user.get("id") == "USLACKBOT",
                 )
     for base in ("channels.json", "groups.json", "mpims.json", "dms.json"):
@@ -165,7 +176,8 @@ def _items(inp: InputFile) -> Iterator[Any]:
     except ijson.JSONError as exc:
         raise ImportFormatError(
             f"{inp.label}: not valid JSON ({str(exc).splitlines()[0]})",
-            zh=f"{inp.label}：JSON 格式错误", code="import_format",
+            zh=f"{inp.label}：JSON 格式错误",
+            code="import_format",
         ) from None
 
 
@@ -220,8 +232,9 @@ def _records(day: InputFile, group: GroupRef, ws: _Workspace, pos: _Position) ->
                 index += 1
         except ijson.JSONError as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            yield Rejected(day.label, f"invalid JSON, rest of file skipped: {reason}",
-                           record=f"[{index}]")
+            yield Rejected(
+                day.label, f"invalid JSON, rest of file skipped: {reason}", record=f"[{index}]"
+            )
 
 
 def _message(label: str, group: GroupRef, ws: _Workspace, index: int, msg: Any) -> Iterator[Record]:
@@ -250,8 +263,9 @@ def _actor(ws: _Workspace, msg: dict[str, Any]) -> IdentityRef:
     uid = msg.get("user")
     if isinstance(uid, str) and uid:
         ref = ws.user(uid, msg.get("user_profile"))
-        return IdentityRef(PLATFORM, ref.external_id, ref.display_name,
-                           ref.is_bot or bool(msg.get("bot_id")))
+        return IdentityRef(
+            PLATFORM, ref.external_id, ref.display_name, ref.is_bot or bool(msg.get("bot_id"))
+        )
     bot_id = msg.get("bot_id")
     if isinstance(bot_id, str) and bot_id:
         profile = _dict(msg, "bot_profile")
@@ -275,45 +289,107 @@ def _translate(
         deleted = msg.get("deleted_ts")
         inner = _dict(msg, "previous_message")
         actor = ws.user(str(inner["user"])) if inner.get("user") else None
-        yield Event(PLATFORM, sid, Kind.DELETE, ts, group, actor, None, _clean(
-            {"reply_to": f"{group.external_id}:{deleted}" if deleted else None,
-             "service": subtype}))
+        yield Event(
+            PLATFORM,
+            sid,
+            Kind.DELETE,
+            ts,
+            group,
+            actor,
+            None,
+            _clean(
+                {
+                    "reply_to": f"{group.external_id}:{deleted}" if deleted else None,
+                    "service": subtype,
+                }
+            ),
+        )
         return
     actor = _actor(ws, msg)
     text = render(msg.get("text"), ws)[0]
     if subtype == "tombstone":
         # a deleted thread parent: Slack keeps a placeholder so the replies hang somewhere
-        yield Event(PLATFORM, f"{sid}:tombstone", Kind.DELETE, ts, group, actor, None,
-                    {"reply_to": sid, "service": subtype})
+        yield Event(
+            PLATFORM,
+            f"{sid}:tombstone",
+            Kind.DELETE,
+            ts,
+            group,
+            actor,
+            None,
+            {"reply_to": sid, "service": subtype},
+        )
     elif subtype in _JOIN:
         yield _join(group, ws, msg, sid, ts, actor, subtype)
     elif subtype in _LEAVE:
-        yield Event(PLATFORM, sid, Kind.LEAVE, ts, group, actor, actor,
-                    {"service": subtype})
+        yield Event(PLATFORM, sid, Kind.LEAVE, ts, group, actor, actor, {"service": subtype})
     elif subtype in _RENAME:
-        yield Event(PLATFORM, sid, Kind.TITLE_CHANGE, ts, group, actor, None, _clean(
-            {"title": msg.get("name"), "text": text, "service": subtype,
-             "extra": {"old_name": msg.get("old_name")} if msg.get("old_name") else None}))
+        yield Event(
+            PLATFORM,
+            sid,
+            Kind.TITLE_CHANGE,
+            ts,
+            group,
+            actor,
+            None,
+            _clean(
+                {
+                    "title": msg.get("name"),
+                    "text": text,
+                    "service": subtype,
+                    "extra": {"old_name": msg.get("old_name")} if msg.get("old_name") else None,
+                }
+            ),
+        )
     elif subtype == "pinned_item":
         item = _dict(msg, "item")
         pinned = f"{group.external_id}:{item['ts']}" if item.get("ts") else None
-        yield Event(PLATFORM, sid, Kind.PIN, ts, group, actor, None,
-                    _clean({"text": text, "service": subtype, "reply_to": pinned}))
+        yield Event(
+            PLATFORM,
+            sid,
+            Kind.PIN,
+            ts,
+            group,
+            actor,
+            None,
+            _clean({"text": text, "service": subtype, "reply_to": pinned}),
+        )
     else:
         extra = {k: msg[k] for k in ("topic", "purpose") if isinstance(msg.get(k), str)}
-        yield Event(PLATFORM, sid, Kind.SERVICE, ts, group, actor, None,
-                    _clean({"text": text, "service": subtype, "extra": extra}))
+        yield Event(
+            PLATFORM,
+            sid,
+            Kind.SERVICE,
+            ts,
+            group,
+            actor,
+            None,
+            _clean({"text": text, "service": subtype, "extra": extra}),
+        )
 
 
 def _join(
-    group: GroupRef, ws: _Workspace, msg: dict[str, Any], sid: str, ts: datetime,
-    member: IdentityRef, subtype: str,
+    group: GroupRef,
+    ws: _Workspace,
+    msg: dict[str, Any],
+    sid: str,
+    ts: datetime,
+    member: IdentityRef,
+    subtype: str,
 ) -> Event:
     inviter = msg.get("inviter")
     actor = ws.user(str(inviter)) if inviter else member
     method = JoinMethod.INVITED_BY if inviter else JoinMethod.UNKNOWN
-    return Event(PLATFORM, sid, Kind.JOIN, ts, group, actor, member,
-                 {"method": method.value, "service": subtype})
+    return Event(
+        PLATFORM,
+        sid,
+        Kind.JOIN,
+        ts,
+        group,
+        actor,
+        member,
+        {"method": method.value, "service": subtype},
+    )
 
 
 def _chat_message(
@@ -326,8 +402,11 @@ def _chat_message(
         text = "\n".join(str(a.get("fallback") or a.get("text") or "") for a in attachments)
     files = [f for f in _list(msg, "files") if isinstance(f, dict)]
     names = [str(f.get("name") or f.get("title")) for f in files if f.get("name") or f.get("title")]
-    unfurls = [str(a.get("from_url") or a.get("original_url")) for a in attachments
-               if a.get("from_url") or a.get("original_url")]
+    unfurls = [
+        str(a.get("from_url") or a.get("original_url"))
+        for a in attachments
+        if a.get("from_url") or a.get("original_url")
+    ]
     payload: dict[str, Any] = {
         "text": text,
         "type": _msg_type(msg, files, unfurls).value,
@@ -335,9 +414,11 @@ def _chat_message(
         "urls": list(dict.fromkeys(links + find_urls(text) + unfurls)),
         "media": names[0] if names else None,
         "edited_at": None,
-        "extra": {"subtype": msg.get("subtype"),
-                  "files": names if len(names) > 1 else None,
-                  "reply_count": msg.get("reply_count")},
+        "extra": {
+            "subtype": msg.get("subtype"),
+            "files": names if len(names) > 1 else None,
+            "reply_count": msg.get("reply_count"),
+        },
     }
     thread_ts = msg.get("thread_ts")
     if isinstance(thread_ts, str) and thread_ts:
@@ -383,8 +464,16 @@ def _edit_event(
     except _BadField:
         return None
     who = ws.user(str(edited["user"])) if edited.get("user") else None
-    return Event(PLATFORM, f"{sid}:edit:{edited['ts']}", Kind.EDIT, when, group, who, None,
-                 {"reply_to": sid, "text": text, "edited_at": when.isoformat()})
+    return Event(
+        PLATFORM,
+        f"{sid}:edit:{edited['ts']}",
+        Kind.EDIT,
+        when,
+        group,
+        who,
+        None,
+        {"reply_to": sid, "text": text, "edited_at": when.isoformat()},
+    )
 
 
 def _changed(
@@ -395,13 +484,31 @@ def _changed(
         raise _BadField("message", "message_changed without the changed message")
     text = render(inner.get("text"), ws)[0]
     actor = _actor(ws, inner) if inner.get("user") or inner.get("bot_id") else None
-    yield Event(PLATFORM, sid, Kind.EDIT, ts, group, actor, None, _clean(
-        {"reply_to": f"{group.external_id}:{inner.get('ts')}" if inner.get("ts") else None,
-         "text": text, "edited_at": ts.isoformat(), "service": "message_changed"}))
+    yield Event(
+        PLATFORM,
+        sid,
+        Kind.EDIT,
+        ts,
+        group,
+        actor,
+        None,
+        _clean(
+            {
+                "reply_to": f"{group.external_id}:{inner.get('ts')}" if inner.get("ts") else None,
+                "text": text,
+                "edited_at": ts.isoformat(),
+                "service": "message_changed",
+            }
+        ),
+    )
 
 
 def _reactions(
-    group: GroupRef, ws: _Workspace, msg: dict[str, Any], sid: str, ts: datetime,
+    group: GroupRef,
+    ws: _Workspace,
+    msg: dict[str, Any],
+    sid: str,
+    ts: datetime,
     author: IdentityRef,
 ) -> Iterator[Event]:
     """One event per listed user; users Slack counted but did not list → one event with
@@ -412,13 +519,29 @@ def _reactions(
         name = str(reaction["name"])
         users = [str(u) for u in _list(reaction, "users") if u]
         for uid in users:
-            yield Event(PLATFORM, f"{sid}:reaction:{name}:{uid}", Kind.REACTION, ts, group,
-                        ws.user(uid), author, {"emoji": name, "reply_to": sid})
+            yield Event(
+                PLATFORM,
+                f"{sid}:reaction:{name}:{uid}",
+                Kind.REACTION,
+                ts,
+                group,
+                ws.user(uid),
+                author,
+                {"emoji": name, "reply_to": sid},
+            )
         count = reaction.get("count")
         rest = int(count) - len(users) if isinstance(count, int | float) else 0
         if rest > 0:
-            yield Event(PLATFORM, f"{sid}:reaction:{name}", Kind.REACTION, ts, group, None,
-                        author, {"emoji": name, "reply_to": sid, "count": rest})
+            yield Event(
+                PLATFORM,
+                f"{sid}:reaction:{name}",
+                Kind.REACTION,
+                ts,
+                group,
+                None,
+                author,
+                {"emoji": name, "reply_to": sid, "count": rest},
+            )
 
 
 # --------------------------------------------------------------------------- markup

@@ -59,11 +59,27 @@ except ImportError:  # pragma: no cover - the C backend ships in ijson's wheels
 _MAIN = "result.json"
 _CHAT_KEYS = frozenset({"name", "type", "id", "messages"})
 _ACCOUNT_KEYS = frozenset(
-    {"about", "personal_information", "profile_pictures", "stories", "contacts",
-     "frequent_contacts", "sessions", "web_sessions", "other_data", "chats", "left_chats"}
+    {
+        "about",
+        "personal_information",
+        "profile_pictures",
+        "stories",
+        "contacts",
+        "frequent_contacts",
+        "sessions",
+        "web_sessions",
+        "other_data",
+        "chats",
+        "left_chats",
+    }
 )
 _CHAT_TYPES = frozenset(GROUP_PREFIX) | {
-    "personal_chat", "bot_chat", "saved_messages", "replies", "verification_codes", "",
+    "personal_chat",
+    "bot_chat",
+    "saved_messages",
+    "replies",
+    "verification_codes",
+    "",
 }
 _LISTS = {"chats.list.item": "chats", "left_chats.list.item": "left_chats"}
 #: What a damaged file or zip raises while detect() peeks at it.
@@ -264,7 +280,8 @@ def _read_chat(stream: _Stream, tz: tzinfo) -> Iterator[Record]:
 
 def _broken(label: str, record: str, exc: Exception) -> Rejected:
     return Rejected(
-        file=label, record=record,
+        file=label,
+        record=record,
         message=f"invalid JSON, the rest of the file cannot be read: {str(exc).splitlines()[0]}",
     )
 
@@ -279,19 +296,27 @@ def _make_chat(label: str, where: str, header: dict[str, Any], tz: tzinfo) -> Ch
         record += f" {title!r}"
     if chat_type is None:
         return Rejected(
-            file=label, record=record, field="type",
+            file=label,
+            record=record,
+            field="type",
             message="chat has no type before its messages; it cannot be read as a group",
         )
     if chat_type not in GROUP_PREFIX:
         what = chat_type if isinstance(chat_type, str) and chat_type else "chat of unknown type"
         return Rejected(
-            file=label, record=record, field="type",
+            file=label,
+            record=record,
+            field="type",
             message=f"{what} skipped: only groups, supergroups and channels are imported",
         )
     bare = header.get("id")
     if isinstance(bare, bool) or not isinstance(bare, int):
-        return Rejected(file=label, record=record, field="id",
-                        message=f"chat id missing or not a number: {bare!r}")
+        return Rejected(
+            file=label,
+            record=record,
+            field="id",
+            message=f"chat id missing or not a number: {bare!r}",
+        )
     # Telegram Desktop writes the bare id; a negative one is already in Bot API form.
     ext = str(bare) if bare < 0 else chat_external_id(str(chat_type), bare)
     group = GroupRef(PLATFORM, ext, title)

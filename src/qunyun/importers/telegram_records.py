@@ -184,9 +184,7 @@ class Chat:
                 raise BadField("id", f"message id missing or not a number: {mid!r}")
             events = list(self._convert(raw, mid))
         except BadField as exc:
-            yield Rejected(
-                file=self.file, record=record, field=exc.field or None, message=str(exc)
-            )
+            yield Rejected(file=self.file, record=record, field=exc.field or None, message=str(exc))
             return
         yield from events
 
@@ -250,13 +248,16 @@ class Chat:
         payload = self._message_payload(raw, edited)
         yield self._event(self._sid(mid), Kind.MESSAGE, ts, actor=actor, payload=payload)
         if edited is not None:
-            edit_payload: dict[str, Any] = {"edited_at": edited.isoformat(),
-                                            "extra": {"message": self._sid(mid)}}
+            edit_payload: dict[str, Any] = {
+                "edited_at": edited.isoformat(),
+                "extra": {"message": self._sid(mid)},
+            }
             if payload.get("text"):
                 edit_payload["text"] = payload["text"]
             key = int(edited.timestamp())
-            yield self._event(self._sid(mid, "edit", key), Kind.EDIT, edited, actor=actor,
-                              payload=edit_payload)
+            yield self._event(
+                self._sid(mid, "edit", key), Kind.EDIT, edited, actor=actor, payload=edit_payload
+            )
         yield from self._reactions(raw, mid, ts)
 
     def _message_payload(self, raw: dict[str, Any], edited: datetime | None) -> dict[str, Any]:
@@ -311,8 +312,11 @@ class Chat:
                 except BadField as exc:
                     raise BadField(f"reactions[{n}].recent[{r}].{exc.field}", str(exc)) from None
                 yield self._event(
-                    self._sid(mid, "reaction", who.external_id, emoji), Kind.REACTION, when,
-                    actor=who, payload={"emoji": emoji, "extra": {"message": self._sid(mid)}},
+                    self._sid(mid, "reaction", who.external_id, emoji),
+                    Kind.REACTION,
+                    when,
+                    actor=who,
+                    payload={"emoji": emoji, "extra": {"message": self._sid(mid)}},
                 )
 
     # ------------------------------------------------------------------ service
@@ -331,16 +335,27 @@ class Chat:
             yield from self._removal(raw, mid, ts, actor)
         elif action == "pin_message":
             extra = {"message": self._sid(raw.get("message_id"))} if "message_id" in raw else {}
-            yield self._event(self._sid(mid), Kind.PIN, ts, actor=actor,
-                              payload=_drop_empty({"service": action, "extra": extra}))
+            yield self._event(
+                self._sid(mid),
+                Kind.PIN,
+                ts,
+                actor=actor,
+                payload=_drop_empty({"service": action, "extra": extra}),
+            )
         elif action in _TITLE_ACTIONS:
-            yield self._event(self._sid(mid), Kind.TITLE_CHANGE, ts, actor=actor,
-                              payload=_drop_empty({"title": raw.get("title"), "service": action}))
+            yield self._event(
+                self._sid(mid),
+                Kind.TITLE_CHANGE,
+                ts,
+                actor=actor,
+                payload=_drop_empty({"title": raw.get("title"), "service": action}),
+            )
         else:
             yield self._service_event(raw, mid, ts, actor, action)
 
-    def _service_event(self, raw: dict[str, Any], mid: int, ts: datetime,
-                       actor: IdentityRef | None, action: object) -> Event:
+    def _service_event(
+        self, raw: dict[str, Any], mid: int, ts: datetime, actor: IdentityRef | None, action: object
+    ) -> Event:
         payload: dict[str, Any] = {"service": action if isinstance(action, str) else "custom"}
         title = raw.get("title")
         if isinstance(title, str) and title:
@@ -353,8 +368,14 @@ class Chat:
             payload["extra"] = extra
         return self._event(self._sid(mid), Kind.SERVICE, ts, actor=actor, payload=payload)
 
-    def _joins(self, raw: dict[str, Any], mid: int, ts: datetime,
-               actor: IdentityRef | None, method: JoinMethod) -> Iterator[Event]:
+    def _joins(
+        self,
+        raw: dict[str, Any],
+        mid: int,
+        ts: datetime,
+        actor: IdentityRef | None,
+        method: JoinMethod,
+    ) -> Iterator[Event]:
         members = raw.get("members")
         if not isinstance(members, list):
             raise BadField("members", "invite without a members list")
@@ -367,8 +388,14 @@ class Chat:
                 "method": (JoinMethod.UNKNOWN if self_join else method).value,
                 "service": raw.get("action"),
             }
-            yield self._event(self._sid(mid, n), Kind.JOIN, ts, actor=actor or target,
-                              target=target, payload=payload)
+            yield self._event(
+                self._sid(mid, n),
+                Kind.JOIN,
+                ts,
+                actor=actor or target,
+                target=target,
+                payload=payload,
+            )
 
     def _member(self, name: str, actor: IdentityRef | None) -> IdentityRef:
         """A member named in a list; the actor themself when the name is theirs."""
@@ -376,8 +403,9 @@ class Chat:
             return actor
         return self._by_name(name)
 
-    def _self_join(self, raw: dict[str, Any], mid: int, ts: datetime,
-                   member: IdentityRef | None, action: str) -> Event:
+    def _self_join(
+        self, raw: dict[str, Any], mid: int, ts: datetime, member: IdentityRef | None, action: str
+    ) -> Event:
         if member is None:
             raise BadField("actor_id", f"{action} without the member who joined")
         payload: dict[str, Any] = {"service": action}
@@ -391,8 +419,9 @@ class Chat:
             payload["method"] = JoinMethod.APPROVED.value
         return self._event(self._sid(mid), Kind.JOIN, ts, actor=by, target=member, payload=payload)
 
-    def _removal(self, raw: dict[str, Any], mid: int, ts: datetime,
-                 actor: IdentityRef | None) -> Iterator[Event]:
+    def _removal(
+        self, raw: dict[str, Any], mid: int, ts: datetime, actor: IdentityRef | None
+    ) -> Iterator[Event]:
         members = raw.get("members")
         if not isinstance(members, list) or not members:
             raise BadField("members", "removal without a members list")
@@ -402,23 +431,42 @@ class Chat:
             target = self._member(name, actor)
             left = actor is None or target.external_id == actor.external_id
             sid = self._sid(mid) if len(members) == 1 else self._sid(mid, n)
-            yield self._event(sid, Kind.LEAVE if left else Kind.KICK, ts,
-                              actor=actor or target, target=target,
-                              payload={"service": "remove_members"})
+            yield self._event(
+                sid,
+                Kind.LEAVE if left else Kind.KICK,
+                ts,
+                actor=actor or target,
+                target=target,
+                payload={"service": "remove_members"},
+            )
 
 
 #: Service fields kept verbatim under ``extra``.
 _SERVICE_EXTRA = (
-    "members", "inviter", "duration_seconds", "duration", "discard_reason", "message_id",
-    "period", "schedule_date", "emoticon", "new_title", "photo", "boosts",
+    "members",
+    "inviter",
+    "duration_seconds",
+    "duration",
+    "discard_reason",
+    "message_id",
+    "period",
+    "schedule_date",
+    "emoticon",
+    "new_title",
+    "photo",
+    "boosts",
 )
 
 
 #: Keys that say what a message carries, strongest first.
 _TYPE_KEYS = (
-    ("photo", MsgType.IMAGE), ("poll", MsgType.POLL), ("location_information", MsgType.LOCATION),
-    ("place_name", MsgType.LOCATION), ("contact_information", MsgType.CONTACT),
-    ("file", MsgType.FILE), ("forwarded_from", MsgType.FORWARD),
+    ("photo", MsgType.IMAGE),
+    ("poll", MsgType.POLL),
+    ("location_information", MsgType.LOCATION),
+    ("place_name", MsgType.LOCATION),
+    ("contact_information", MsgType.CONTACT),
+    ("file", MsgType.FILE),
+    ("forwarded_from", MsgType.FORWARD),
     ("reply_to_message_id", MsgType.REPLY),
 )
 _TYPE_KEY_SET = frozenset(k for k, _ in _TYPE_KEYS)
@@ -437,11 +485,27 @@ def _msg_type(raw: dict[str, Any]) -> MsgType:
 
 
 #: Message fields kept verbatim under ``extra`` (only JSON values come from ijson).
-_MESSAGE_EXTRA = frozenset({
-    "media_type", "sticker_emoji", "mime_type", "duration_seconds", "file_name", "via_bot",
-    "author", "saved_from", "poll", "location_information", "place_name", "address",
-    "contact_information", "performer", "title", "game_title", "live_location_period_seconds",
-})
+_MESSAGE_EXTRA = frozenset(
+    {
+        "media_type",
+        "sticker_emoji",
+        "mime_type",
+        "duration_seconds",
+        "file_name",
+        "via_bot",
+        "author",
+        "saved_from",
+        "poll",
+        "location_information",
+        "place_name",
+        "address",
+        "contact_information",
+        "performer",
+        "title",
+        "game_title",
+        "live_location_period_seconds",
+    }
+)
 
 
 def _message_extra(raw: dict[str, Any]) -> dict[str, Any]:
@@ -450,7 +514,8 @@ def _message_extra(raw: dict[str, Any]) -> dict[str, Any]:
     if isinstance(reactions, list) and reactions:
         extra["reactions"] = [
             {"emoji": _reaction_key(r), "count": r.get("count")}
-            for r in reactions if isinstance(r, dict)
+            for r in reactions
+            if isinstance(r, dict)
         ]
     return extra
 

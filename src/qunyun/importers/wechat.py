@@ -108,8 +108,13 @@ IMPORTER = WeChatImporter()
 # ---------------------------------------------------------------- reading files
 
 
-def _records(inp: InputFile, variant: str, raw: CountingReader, options: ImportOptions,
-             users: Mapping[str, str]) -> Iterator[Record]:
+def _records(
+    inp: InputFile,
+    variant: str,
+    raw: CountingReader,
+    options: ImportOptions,
+    users: Mapping[str, str],
+) -> Iterator[Record]:
     ctx = _Context(inp, options, users)
     try:
         if variant == PYWXDUMP_JSON:
@@ -157,8 +162,14 @@ class _Context:
         self.dups = DuplicateCounter()
         self.self_ref = IdentityRef(PLATFORM, _ME, _ME)
 
-    def reject(self, message: str, *, line: int | None = None, record: str | None = None,
-               field: str | None = None) -> Rejected:
+    def reject(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        record: str | None = None,
+        field: str | None = None,
+    ) -> Rejected:
         return Rejected(self.inp.label, message, line=line, record=record, field=field)
 
     def group(self, room: str) -> GroupRef:
@@ -219,8 +230,9 @@ def _load_users(inputs: list[InputFile]) -> dict[str, str]:
 # ---------------------------------------------------------------- row mapping
 
 
-def _pywxdump_row(row: Mapping[str, Any], ctx: _Context, line: int | None,
-                  where: str | None) -> Iterator[Record]:
+def _pywxdump_row(
+    row: Mapping[str, Any], ctx: _Context, line: int | None, where: str | None
+) -> Iterator[Record]:
     content, src = str(row.get("msg", "")), str(row.get("src", ""))
     if "content" in row and "msg" not in row:
         content, src = _legacy_content(row["content"])
@@ -237,20 +249,24 @@ def _pywxdump_row(row: Mapping[str, Any], ctx: _Context, line: int | None,
     if is_sender:
         ctx.learn_self(sender)
     sid = sender.external_id if sender else ""
-    eid = ctx.event_id(group, str(row.get("MsgSvrID", "")).strip(), created, sid, type_name,
-                       content)
-    wx = WxRow(eid, ts, group, type_from_name(type_name), type_name, content, src, sender,
-               ctx.self_ref)
+    eid = ctx.event_id(
+        group, str(row.get("MsgSvrID", "")).strip(), created, sid, type_name, content
+    )
+    wx = WxRow(
+        eid, ts, group, type_from_name(type_name), type_name, content, src, sender, ctx.self_ref
+    )
     yield from row_events(wx)
 
 
-def _wechatmsg_row(row: Mapping[str, str], ctx: _Context, line: int | None,
-                   where: str | None) -> Iterator[Record]:
+def _wechatmsg_row(
+    row: Mapping[str, str], ctx: _Context, line: int | None, where: str | None
+) -> Iterator[Record]:
     try:
         kind, sub = int(row["Type"]), int(row["SubType"] or 0)
     except ValueError:
-        yield ctx.reject(f"bad message type {row['Type']!r}/{row['SubType']!r}", line=line,
-                         field="Type")
+        yield ctx.reject(
+            f"bad message type {row['Type']!r}/{row['SubType']!r}", line=line, field="Type"
+        )
         return
     created = row["CreateTime"].strip() or row.get("StrTime", "")
     try:
@@ -268,8 +284,7 @@ def _wechatmsg_row(row: Mapping[str, str], ctx: _Context, line: int | None,
         ctx.learn_self(sender)
     group = ctx.group("")
     content = row["StrContent"]
-    eid = ctx.event_id(group, "", created, sender.external_id if sender else "", kind, sub,
-                       content)
+    eid = ctx.event_id(group, "", created, sender.external_id if sender else "", kind, sub, content)
     mt = type_from_code(kind, sub)
     wx = WxRow(eid, ts, group, mt, f"{kind}/{sub}", content, "", sender, ctx.self_ref)
     yield from row_events(wx)
@@ -293,4 +308,3 @@ def _legacy_content(value: Any) -> tuple[str, str]:
     if isinstance(data, dict):
         return str(data.get("msg", "")), str(data.get("src", ""))
     return str(data), ""
-

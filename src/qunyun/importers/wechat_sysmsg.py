@@ -90,8 +90,12 @@ _RULES: list[tuple[re.Pattern[str], Kind, JoinMethod | None, str | None]] = [
     (_re(r"^Q<a>E将Q<t>E移出了群聊"), Kind.KICK, None, None),
     (_re(r"^Q<t>E(?:已)?退出了群聊"), Kind.LEAVE, None, None),
     (re.compile(r"^你修改群名为[“\"](?P<n>.*)[”\"]\s*$"), Kind.TITLE_CHANGE, None, _ME_ACTS),
-    (re.compile(r"^[\"“](?P<a>[^\"“”]+)[\"”]修改群名为[“\"](?P<n>.*)[”\"]\s*$"),
-     Kind.TITLE_CHANGE, None, None),
+    (
+        re.compile(r"^[\"“](?P<a>[^\"“”]+)[\"”]修改群名为[“\"](?P<n>.*)[”\"]\s*$"),
+        Kind.TITLE_CHANGE,
+        None,
+        None,
+    ),
     (re.compile(r"^你撤回了一条消息"), Kind.DELETE, None, _ME_ACTS),
     (re.compile(r"^[\"“]?(?P<a>[^\"“”]+?)[\"”]?\s*撤回了一条消息"), Kind.DELETE, None, None),
 ]
@@ -109,8 +113,9 @@ def parse_system(raw: str) -> SysAction:
         return _pat(text, names)
     m = re.match(r"^[\"“]?(?P<t>[^\"“”]+?)[\"”]?与群里其他人都不是(?:微信)?朋友关系", text)
     if m:
-        return SysAction(Kind.SERVICE, text, targets=(names.person(m["t"]),),
-                         service="not_friends_notice")
+        return SysAction(
+            Kind.SERVICE, text, targets=(names.person(m["t"]),), service="not_friends_notice"
+        )
     return SysAction(Kind.SERVICE, text)
 
 
@@ -129,12 +134,19 @@ def _pat(text: str, names: _Names) -> SysAction:
             target = names.person(m["t"])
         elif m["me2"]:
             target = actor if m["me2"] == "自己" else Person(SELF)
-    return SysAction(Kind.SERVICE, text, actor=actor, targets=(target,) if target else (),
-                     service="拍一拍")
+    return SysAction(
+        Kind.SERVICE, text, actor=actor, targets=(target,) if target else (), service="拍一拍"
+    )
 
 
-def _action(m: re.Match[str], kind: Kind, method: JoinMethod | None, me: str | None,
-            text: str, names: _Names) -> SysAction:
+def _action(
+    m: re.Match[str],
+    kind: Kind,
+    method: JoinMethod | None,
+    me: str | None,
+    text: str,
+    names: _Names,
+) -> SysAction:
     groups = m.groupdict()
     actor = names.person(groups["a"]) if groups.get("a") else None
     targets = names.people(groups["t"]) if groups.get("t") else ()
@@ -144,8 +156,7 @@ def _action(m: re.Match[str], kind: Kind, method: JoinMethod | None, me: str | N
         targets = (Person(SELF), *targets)
     if actor is None and kind in (Kind.JOIN, Kind.LEAVE) and len(targets) == 1:
         actor = targets[0]  # joined or left by themself
-    return SysAction(kind, text, actor=actor, targets=targets, method=method,
-                     title=groups.get("n"))
+    return SysAction(kind, text, actor=actor, targets=targets, method=method, title=groups.get("n"))
 
 
 # ---------------------------------------------------------------- XML and markup
@@ -167,7 +178,7 @@ def _flatten(raw: str, names: _Names) -> str:
 
 def _from_sysmsg(xml: str, names: _Names) -> str | None:
     try:
-        root = ET.fromstring(xml[xml.index("<sysmsg"):])
+        root = ET.fromstring(xml[xml.index("<sysmsg") :])
     except (ET.ParseError, ValueError):
         return None
     if root.get("type") == "revokemsg":

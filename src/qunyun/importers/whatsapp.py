@@ -142,8 +142,14 @@ def _id_hash(wall: str, author: str, text: str, n: int) -> str:
     return blake2b(data, digest_size=10).hexdigest()
 
 
-_NOTICE_STARTS = ("Messages and calls", "Messages to this", "Nachrichten und Anrufe",
-                  "消息和通话", "訊息與通話", "你发送给自己的消息")
+_NOTICE_STARTS = (
+    "Messages and calls",
+    "Messages to this",
+    "Nachrichten und Anrufe",
+    "消息和通话",
+    "訊息與通話",
+    "你发送给自己的消息",
+)
 _TEXT = MsgType.TEXT.value
 _LINK_TYPE = MsgType.LINK.value
 
@@ -177,8 +183,12 @@ class _Parser:
                     else:
                         pending.more.append(line)
                 elif not skipping and line.strip("\u200e\ufeff \t\r"):
-                    yield Rejected(self.label, "text before the first message has no timestamp",
-                                   line=lineno, field="timestamp")
+                    yield Rejected(
+                        self.label,
+                        "text before the first message has no timestamp",
+                        line=lineno,
+                        field="timestamp",
+                    )
                 continue
             if pending is not None:
                 out = self._emit(pending)
@@ -193,7 +203,7 @@ class _Parser:
                 yield Rejected(self.label, when.message, line=lineno, field=when.field)
                 continue
             skipping = False
-            author, text = self._split(line[m.end():])
+            author, text = self._split(line[m.end() :])
             ts, wall = when
             pending = _Pending(lineno, ts, wall, author, text)
         if pending is not None:
@@ -281,9 +291,7 @@ class _Parser:
         sid = self._sid(p.wall, p.author, text)
         if p.author is None:
             return self._system(p, sid, text)
-        if text[:1] == "\u200e" or p.author == self.group.title or text.startswith(
-            _NOTICE_STARTS
-        ):
+        if text[:1] == "\u200e" or p.author == self.group.title or text.startswith(_NOTICE_STARTS):
             stripped = text.lstrip("\u200e")
             if looks_like_system(stripped):  # iOS: "[…] Group: ‎X added Y"
                 return self._system(p, sid, stripped)
@@ -292,8 +300,9 @@ class _Parser:
             payload: dict[str, Any] = {"type": _TEXT, "text": shown} if shown else {"type": _TEXT}
             if "@" in shown or "://" in shown or "www." in shown:
                 self._links(payload, shown, plain=True)
-            return Event(PLATFORM, sid, Kind.MESSAGE, p.ts, self.group,
-                         self._ident(p.author), None, payload)
+            return Event(
+                PLATFORM, sid, Kind.MESSAGE, p.ts, self.group, self._ident(p.author), None, payload
+            )
         return self._message(p, sid, text)
 
     def _links(self, payload: dict[str, Any], shown: str, plain: bool) -> None:
@@ -359,8 +368,7 @@ class _Parser:
                     who = target  # a self-join: the member is their own actor
             elif action.kind is Kind.LEAVE:
                 who = target
-            yield Event(PLATFORM, f"{sid}:{n}", action.kind, p.ts, self.group, who, target,
-                        payload)
+            yield Event(PLATFORM, f"{sid}:{n}", action.kind, p.ts, self.group, who, target, payload)
 
 
 # --------------------------------------------------------------------------- files

@@ -64,8 +64,14 @@ class BadStamp:
 #: Philippines). Used only when a file carries no day > 12 to decide by.
 _MDY_ZONES = ("America/", "US/", "Pacific/Honolulu", "Pacific/Guam", "Asia/Manila")
 _NOT_MDY = (
-    "America/Sao_Paulo", "America/Mexico_City", "America/Argentina", "America/Bogota",
-    "America/Lima", "America/Santiago", "America/Caracas", "America/Montevideo",
+    "America/Sao_Paulo",
+    "America/Mexico_City",
+    "America/Argentina",
+    "America/Bogota",
+    "America/Lima",
+    "America/Santiago",
+    "America/Caracas",
+    "America/Montevideo",
 )
 
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 from qunyun.events import JoinMethod, Kind, MsgType
 
-_Q_OPEN = "\"“„「«"
-_Q_CLOSE = "\"”“」»"
+_Q_OPEN = '"“„「«'
+_Q_CLOSE = '"”“」»'
 _QUOTED = rf"[{_Q_OPEN}](?P<title>.*)[{_Q_CLOSE}]"
 _OLD_QUOTED = rf"[{_Q_OPEN}](?P<old>.*)[{_Q_CLOSE}]"
 
@@ -48,8 +48,9 @@ class _Rule:
     many: bool = False  # the "t" group lists several members
 
 
-def _r(pattern: str, kind: Kind, service: str, method: JoinMethod | None = None,
-       many: bool = False) -> _Rule:
+def _r(
+    pattern: str, kind: Kind, service: str, method: JoinMethod | None = None, many: bool = False
+) -> _Rule:
     return _Rule(re.compile(pattern, re.IGNORECASE | re.DOTALL), kind, service, method, many)
 
 
@@ -61,14 +62,21 @@ _UNK = JoinMethod.UNKNOWN
 #: wordings come before general ones ("joined using…" before "joined").
 _RULES: tuple[_Rule, ...] = (
     # ---- end-to-end notices (no actor)
-    _r(r"^(?:Messages and calls are end-to-end encrypted|Messages to this (?:group|chat)"
-       r"(?: and calls)? are now secured with end-to-end encryption|"
-       r"(?:消息和通话|訊息與通話|你发送给自己的消息|您的消息).{0,6}端[到對对]端加密|"
-       r"Nachrichten und Anrufe sind Ende-zu-Ende-verschlüsselt).*",
-       Kind.SERVICE, "encryption_notice"),
+    _r(
+        r"^(?:Messages and calls are end-to-end encrypted|Messages to this (?:group|chat)"
+        r"(?: and calls)? are now secured with end-to-end encryption|"
+        r"(?:消息和通话|訊息與通話|你发送给自己的消息|您的消息).{0,6}端[到對对]端加密|"
+        r"Nachrichten und Anrufe sind Ende-zu-Ende-verschlüsselt).*",
+        Kind.SERVICE,
+        "encryption_notice",
+    ),
     # ---- English
-    _r(r"^(?P<a>.+?) joined using (?:this|the|a) (?:group|community)(?:['’]s)? (?:invite )?link$",
-       Kind.JOIN, "joined_by_link", _LINK),
+    _r(
+        r"^(?P<a>.+?) joined using (?:this|the|a) (?:group|community)(?:['’]s)? (?:invite )?link$",
+        Kind.JOIN,
+        "joined_by_link",
+        _LINK,
+    ),
     _r(r"^(?P<a>.+?) joined from the community$", Kind.JOIN, "joined_from_community", _UNK),
     _r(r"^(?P<a>.+?) joined(?: the group)?$", Kind.JOIN, "joined", _UNK),
     _r(r"^(?P<t>You) were added$", Kind.JOIN, "added", _BY),
@@ -79,53 +87,104 @@ _RULES: tuple[_Rule, ...] = (
     _r(r"^(?P<a>.+?) left$", Kind.LEAVE, "left"),
     _r(rf"^(?P<a>.+?) created (?:the )?group {_QUOTED}$", Kind.SERVICE, "group_created"),
     _r(r"^(?P<a>.+?) created (?:this|the) group$", Kind.SERVICE, "group_created"),
-    _r(rf"^(?P<a>.+?) changed the (?:subject|group name) from {_OLD_QUOTED} to {_QUOTED}$",
-       Kind.TITLE_CHANGE, "subject_changed"),
-    _r(rf"^(?P<a>.+?) changed the (?:subject|group name) to {_QUOTED}$",
-       Kind.TITLE_CHANGE, "subject_changed"),
-    _r(r"^(?P<a>.+?) (?:changed|deleted) (?:this group's|the group) icon$",
-       Kind.SERVICE, "icon_changed"),
-    _r(r"^(?P<a>.+?) (?:changed|deleted) the group description.*$",
-       Kind.SERVICE, "description_changed"),
-    _r(r"^(?P<a>.+?) changed (?:this group's|the group) settings.*$",
-       Kind.SERVICE, "settings_changed"),
+    _r(
+        rf"^(?P<a>.+?) changed the (?:subject|group name) from {_OLD_QUOTED} to {_QUOTED}$",
+        Kind.TITLE_CHANGE,
+        "subject_changed",
+    ),
+    _r(
+        rf"^(?P<a>.+?) changed the (?:subject|group name) to {_QUOTED}$",
+        Kind.TITLE_CHANGE,
+        "subject_changed",
+    ),
+    _r(
+        r"^(?P<a>.+?) (?:changed|deleted) (?:this group's|the group) icon$",
+        Kind.SERVICE,
+        "icon_changed",
+    ),
+    _r(
+        r"^(?P<a>.+?) (?:changed|deleted) the group description.*$",
+        Kind.SERVICE,
+        "description_changed",
+    ),
+    _r(
+        r"^(?P<a>.+?) changed (?:this group's|the group) settings.*$",
+        Kind.SERVICE,
+        "settings_changed",
+    ),
     _r(r"^(?P<a>.+?) changed their phone number.*$", Kind.SERVICE, "number_changed"),
     _r(r"^(?P<a>.+?) changed to (?P<new>\+[\d\s().\-]+)$", Kind.RENAME, "number_changed"),
     _r(r"^(?P<a>.+?) pinned a message$", Kind.PIN, "pinned"),
     _r(r"^(?P<a>.+?) (?:is|are|['’]re) now an admin$", Kind.SERVICE, "admin_granted"),
-    _r(r"^(?P<a>.+?) turned (?:on|off) disappearing messages.*$",
-       Kind.SERVICE, "disappearing_messages"),
+    _r(
+        r"^(?P<a>.+?) turned (?:on|off) disappearing messages.*$",
+        Kind.SERVICE,
+        "disappearing_messages",
+    ),
     # ---- Chinese (simplified and traditional); spacing around names varies
-    _r(r"^(?P<a>.+?)\s*(?:通过|使用|透過)(?:此|本)?群[组組]的?邀[请請](?:链接|連結)加入(?:了)?(?:此?群[组組])?$",
-       Kind.JOIN, "joined_by_link", _LINK),
+    _r(
+        r"^(?P<a>.+?)\s*(?:通过|使用|透過)(?:此|本)?群[组組]的?邀[请請](?:链接|連結)加入(?:了)?(?:此?群[组組])?$",
+        Kind.JOIN,
+        "joined_by_link",
+        _LINK,
+    ),
     _r(r"^(?P<a>.+?)\s*(?:已?加入(?:了)?(?:此|本)?群[组組]|已加入)$", Kind.JOIN, "joined", _UNK),
     _r(r"^(?P<t>你|您)(?:已被|被)添加(?:了)?$", Kind.JOIN, "added", _BY),
-    _r(r"^(?P<a>.+?)\s*(?:已?添加了|已添加|已新增|新增了)\s*(?P<t>.+)$",
-       Kind.JOIN, "added", _BY, many=True),
+    _r(
+        r"^(?P<a>.+?)\s*(?:已?添加了|已添加|已新增|新增了)\s*(?P<t>.+)$",
+        Kind.JOIN,
+        "added",
+        _BY,
+        many=True,
+    ),
     _r(r"^(?P<a>.+?)\s*(?:已?移除了|已移除)\s*(?P<t>.+)$", Kind.KICK, "removed", many=True),
-    _r(r"^(?P<a>.+?)\s*(?:已退出(?:群[组組])?|退出了群[组組]|已?离开(?:了)?(?:群组)?|已離開(?:群組)?)$",
-       Kind.LEAVE, "left"),
+    _r(
+        r"^(?P<a>.+?)\s*(?:已退出(?:群[组組])?|退出了群[组組]|已?离开(?:了)?(?:群组)?|已離開(?:群組)?)$",
+        Kind.LEAVE,
+        "left",
+    ),
     _r(rf"^(?P<a>.+?)\s*(?:创建了群组|建立了群組)\s*{_QUOTED}$", Kind.SERVICE, "group_created"),
     _r(r"^(?P<a>.+?)\s*(?:创建了此群组|建立了此群組)$", Kind.SERVICE, "group_created"),
-    _r(rf"^(?P<a>.+?)\s*将(?:群组名称|群组名|主题)从\s*{_OLD_QUOTED}\s*更改为\s*{_QUOTED}$",
-       Kind.TITLE_CHANGE, "subject_changed"),
-    _r(rf"^(?P<a>.+?)\s*(?:将群组名称|已將群組名稱)?更改为\s*{_QUOTED}$",
-       Kind.TITLE_CHANGE, "subject_changed"),
-    _r(r"^(?P<a>.+?)\s*(?:更改了|已變更)(?:此|本)?群[组組]的?(?:图标|圖示|头像)$",
-       Kind.SERVICE, "icon_changed"),
+    _r(
+        rf"^(?P<a>.+?)\s*将(?:群组名称|群组名|主题)从\s*{_OLD_QUOTED}\s*更改为\s*{_QUOTED}$",
+        Kind.TITLE_CHANGE,
+        "subject_changed",
+    ),
+    _r(
+        rf"^(?P<a>.+?)\s*(?:将群组名称|已將群組名稱)?更改为\s*{_QUOTED}$",
+        Kind.TITLE_CHANGE,
+        "subject_changed",
+    ),
+    _r(
+        r"^(?P<a>.+?)\s*(?:更改了|已變更)(?:此|本)?群[组組]的?(?:图标|圖示|头像)$",
+        Kind.SERVICE,
+        "icon_changed",
+    ),
     # ---- German
-    _r(r"^(?P<a>.+?) (?:ist|bist) (?:der Gruppe )?über den Einladungslink(?: dieser Gruppe)?"
-       r" beigetreten$", Kind.JOIN, "joined_by_link", _LINK),
+    _r(
+        r"^(?P<a>.+?) (?:ist|bist) (?:der Gruppe )?über den Einladungslink(?: dieser Gruppe)?"
+        r" beigetreten$",
+        Kind.JOIN,
+        "joined_by_link",
+        _LINK,
+    ),
     _r(r"^(?P<a>.+?) (?:ist|bist) (?:der Gruppe )?beigetreten$", Kind.JOIN, "joined", _UNK),
     _r(r"^(?P<t>Du) wurdest hinzugefügt$", Kind.JOIN, "added", _BY),
     _r(r"^(?P<a>.+?) (?:hat|hast) die Gruppe verlassen$", Kind.LEAVE, "left"),
     _r(rf"^(?P<a>.+?) (?:hat|hast) die Gruppe {_QUOTED} erstellt$", Kind.SERVICE, "group_created"),
-    _r(rf"^(?P<a>.+?) (?:hat|hast) den Betreff von {_OLD_QUOTED} zu {_QUOTED} geändert$",
-       Kind.TITLE_CHANGE, "subject_changed"),
+    _r(
+        rf"^(?P<a>.+?) (?:hat|hast) den Betreff von {_OLD_QUOTED} zu {_QUOTED} geändert$",
+        Kind.TITLE_CHANGE,
+        "subject_changed",
+    ),
     _r(r"^(?P<a>.+?) (?:hat|hast) (?P<t>.+) hinzugefügt$", Kind.JOIN, "added", _BY, many=True),
     _r(r"^(?P<a>.+?) (?:hat|hast) (?P<t>.+) entfernt$", Kind.KICK, "removed", many=True),
-    _r(r"^(?P<a>.+?) (?:hat|hast) (?:das Gruppenbild|den Gruppenbetreff|die Gruppenbeschreibung)"
-       r" (?:geändert|gelöscht)$", Kind.SERVICE, "group_info_changed"),
+    _r(
+        r"^(?P<a>.+?) (?:hat|hast) (?:das Gruppenbild|den Gruppenbetreff|die Gruppenbeschreibung)"
+        r" (?:geändert|gelöscht)$",
+        Kind.SERVICE,
+        "group_info_changed",
+    ),
 )
 
 #: Splits "Y, Z and W" / "Y、Z" / "Y, Z und W". Names with " and " inside are
@@ -225,14 +284,27 @@ _PLACEHOLDERS: dict[str, MsgType] = {
     "video call": MsgType.CALL,
 }
 
-_DELETED = frozenset({
-    "this message was deleted", "you deleted this message", "这条消息已删除", "此消息已删除",
-    "您已删除此消息", "你已删除此消息", "你删除了此消息", "您删除了此消息", "此訊息已刪除",
-    "你已刪除此訊息", "diese nachricht wurde gelöscht", "du hast diese nachricht gelöscht",
-})
+_DELETED = frozenset(
+    {
+        "this message was deleted",
+        "you deleted this message",
+        "这条消息已删除",
+        "此消息已删除",
+        "您已删除此消息",
+        "你已删除此消息",
+        "你删除了此消息",
+        "您删除了此消息",
+        "此訊息已刪除",
+        "你已刪除此訊息",
+        "diese nachricht wurde gelöscht",
+        "du hast diese nachricht gelöscht",
+    }
+)
 
-_EDITED = re.compile(r"\s*\u200e?<(?:This message was edited|Diese Nachricht wurde bearbeitet|"
-                     r"已编辑此消息|此消息已编辑)>$")
+_EDITED = re.compile(
+    r"\s*\u200e?<(?:This message was edited|Diese Nachricht wurde bearbeitet|"
+    r"已编辑此消息|此消息已编辑)>$"
+)
 
 #: iOS: ‎<attached: 00000012-PHOTO-2020-12-31-21-41-05.jpg>; de <Anhang: …>; zh <附件：…>
 _ATTACHED = re.compile(
@@ -272,7 +344,7 @@ def _attachment(text: str) -> Body | None:
     if m is None:
         return None
     name = m.group(1)
-    caption = (first[m.end():].strip() + "\n" + rest).strip()
+    caption = (first[m.end() :].strip() + "\n" + rest).strip()
     return Body(media_type(name), caption, media=name)
 
 
