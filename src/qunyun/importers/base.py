@@ -157,6 +157,10 @@ class CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def position(self) -> int:
+        """Bytes read so far: a ready-made ``SourceFile.position``."""
+        return self.count
+
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self._raw.read(len(b))
         n = len(data)

@@ -111,9 +111,7 @@ class QQImporter:
             )
         for inp in found:
             raw = CountingReader(inp.open())
-            yield SourceFile(
-                inp.label, _records(inp, raw, options), inp.size, lambda r=raw: r.count
-            )
+            yield SourceFile(inp.label, _records(inp, raw, options), inp.size, raw.position)
 
 
 IMPORTER = QQImporter()
