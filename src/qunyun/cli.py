@@ -139,11 +139,12 @@ def import_cmd(
         _emit_json(doc)
     else:
         table = Table(title=f"{report.path} ({report.format}, tz {report.tz})")
-        for col in ("file", "read", "new", "already present", "rejected"):
+        for col in ("file", "read", "new", "already present", "rejected", "skipped"):
             table.add_column(col, justify="left" if col == "file" else "right")
         for f in report.files:
             table.add_row(
-                f.file, f"{f.read:,}", f"{f.new:,}", f"{f.duplicate:,}", f"{f.rejected:,}"
+                f.file,
+                *(f"{n:,}" for n in (f.read, f.new, f.duplicate, f.rejected, f.skipped)),
             )
         out.print(table)
         for f in report.files:
@@ -158,9 +159,11 @@ def import_cmd(
                     )
                     if x
                 )
-                err.print(f"[yellow]rejected[/] {where}: {e['message']}")
-            if f.rejected > 20:
-                err.print(f"[yellow]… and {f.rejected - 20} more rejected in {f.file}[/]")
+                label = "skipped" if e.get("skipped") else "rejected"
+                err.print(f"[yellow]{label}[/] {where}: {e['message']}")
+            if f.rejected + f.skipped > 20:
+                more = f.rejected + f.skipped - 20
+                err.print(f"[yellow]… and {more} more rejected or skipped in {f.file}[/]")
     if report.totals()["rejected"]:
         raise typer.Exit(1)
 

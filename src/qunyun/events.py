@@ -89,6 +89,7 @@ PAYLOAD_KEYS = frozenset(
         "mentions",  # list of mentioned names or ids as the platform gave them
         "urls",  # list of URLs found in the text or entities
         "reply_to",  # source_event_id of the message replied to
+        "message_id",  # source_event_id of the message an edit/delete/pin/reaction concerns
         "forwarded_from",  # name of the original author of a forward
         "media",  # file name / placeholder of the attachment
         "edited_at",  # ISO time of the last edit, if the export says

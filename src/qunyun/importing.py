@@ -40,6 +40,7 @@ class FileReport:
     new: int = 0
     duplicate: int = 0
     rejected: int = 0
+    skipped: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -52,7 +53,7 @@ class ImportReport:
     files: list[FileReport] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
-        keys = ("read", "new", "duplicate", "rejected")
+        keys = ("read", "new", "duplicate", "rejected", "skipped")
         return {k: sum(getattr(f, k) for f in self.files) for k in keys}
 
     def as_dict(self) -> dict[str, Any]:
@@ -173,8 +174,11 @@ class _Job:
             self.progress.end_file(fr)
 
     def _reject(self, fr: FileReport, rec: Rejected) -> None:
-        fr.rejected += 1
-        if self.strict:
+        if rec.skipped:
+            fr.skipped += 1
+        else:
+            fr.rejected += 1
+        if self.strict and not rec.skipped:
             raise StrictImportAborted(
                 f"{rec.where()}: {rec.message} — --strict: nothing was imported",
                 zh=f"{rec.where()}：{rec.message} —— 严格模式：未导入任何数据",
@@ -187,6 +191,7 @@ class _Job:
                     "record": rec.record,
                     "field": rec.field,
                     "message": rec.message,
+                    "skipped": rec.skipped,
                 }
             )
 

@@ -83,8 +83,11 @@ def test_message_with_image_mentions_edit_and_reactions() -> None:
         "edited_at": "2024-03-01T01:06:00+00:00",
     }
     edit = ev[f"{sid}:edit:2024-03-01T01:06:00+00:00"]
-    assert (edit.kind, edit.ts, edit.actor, edit.payload["reply_to"]) == (
-        Kind.EDIT, utc(2024, 3, 1, 1, 6), WANG, sid,
+    assert (edit.kind, edit.ts, edit.actor, edit.payload["message_id"]) == (
+        Kind.EDIT,
+        utc(2024, 3, 1, 1, 6),
+        WANG,
+        sid,
     )
     reactions = [e for e in events if e.kind is Kind.REACTION]
     assert [(e.source_event_id, e.actor, e.payload.get("count")) for e in reactions] == [
@@ -93,7 +96,7 @@ def test_message_with_image_mentions_edit_and_reactions() -> None:
         (f"{sid}:reaction:👍", None, 1),  # counted 3, listed 2
         (f"{sid}:reaction:881000000000000500", None, 1),  # no users list at all
     ]
-    assert all(e.target == WANG and e.payload["reply_to"] == sid for e in reactions)
+    assert all(e.target == WANG and e.payload["message_id"] == sid for e in reactions)
     assert reactions[3].payload["emoji"] == "qunyun_party"
 
 
@@ -104,7 +107,7 @@ def test_reply_pin_thread_sticker_bot_command() -> None:
     reply = ev["881000000000000001:1210000000000000003"]
     assert (reply.payload["type"], reply.payload["reply_to"]) == ("reply", target)
     pin = ev["881000000000000001:1210000000000000004"]
-    assert (pin.kind, pin.actor, pin.payload["reply_to"]) == (Kind.PIN, WANG, target)
+    assert (pin.kind, pin.actor, pin.payload["message_id"]) == (Kind.PIN, WANG, target)
     bot = ev["881000000000000001:1210000000000000007"]
     assert bot.kind is Kind.MESSAGE and bot.actor is not None and bot.actor.is_bot
     assert bot.payload["extra"]["command"] == "stats"

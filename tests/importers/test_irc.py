@@ -27,8 +27,10 @@ def who(nick: str) -> IdentityRef:
 
 
 def kinds(events: list[Event]) -> list[tuple[Kind, str | None, str | None]]:
-    return [(e.kind, e.actor and e.actor.display_name, e.target and e.target.display_name)
-            for e in events]
+    return [
+        (e.kind, e.actor and e.actor.display_name, e.target and e.target.display_name)
+        for e in events
+    ]
 
 
 def test_irssi_days_kinds_and_local_time() -> None:
@@ -97,14 +99,27 @@ def test_znc_date_and_channel_from_path() -> None:
     events, rejected = collect(IMPORTER, SAMPLES / "znc", ImportOptions(tz=ZoneInfo("UTC")))
     assert {e.group for e in events} == {QUNYUN}
     assert events[0] == Event(
-        "irc", events[0].source_event_id, Kind.JOIN, utc(2024, 4, 1, 9), QUNYUN,
-        actor=who("lin"), target=who("lin"),
+        "irc",
+        events[0].source_event_id,
+        Kind.JOIN,
+        utc(2024, 4, 1, 9),
+        QUNYUN,
+        actor=who("lin"),
+        target=who("lin"),
         payload={"method": "unknown", "extra": {"host": "~lin@198.51.100.7"}},
     )
     assert events[0].source_event_id.startswith("#qunyun:")
     assert [e.kind for e in events] == [
-        Kind.JOIN, Kind.MESSAGE, Kind.MESSAGE, Kind.MESSAGE, Kind.RENAME, Kind.KICK,
-        Kind.LEAVE, Kind.LEAVE, Kind.SERVICE, Kind.SERVICE,
+        Kind.JOIN,
+        Kind.MESSAGE,
+        Kind.MESSAGE,
+        Kind.MESSAGE,
+        Kind.RENAME,
+        Kind.KICK,
+        Kind.LEAVE,
+        Kind.LEAVE,
+        Kind.SERVICE,
+        Kind.SERVICE,
     ]
     assert (events[5].actor, events[5].target) == (who("wang"), who("troll"))
     assert [(r.line, r.record) for r in rejected] == [(12, "[9:7] broken")]
@@ -184,8 +199,9 @@ def test_detect(tmp_path: Path) -> None:
     android = tmp_path / "android.txt"
     android.write_text("01/02/2024, 12:34 - Lin: hi\n01/02/2024, 12:35 - Wang: hello\n")
     qq = tmp_path / "qq.txt"
-    qq.write_text("消息记录\n2024-01-01 12:34:56 林梅(12345)\n你好\n\n"
-                  "2024-01-01 12:35:00 王(678)\nhi\n")
+    qq.write_text(
+        "消息记录\n2024-01-01 12:34:56 林梅(12345)\n你好\n\n2024-01-01 12:35:00 王(678)\nhi\n"
+    )
     telegram = tmp_path / "result.json"
     telegram.write_text('{"name": "G", "type": "private_group", "id": 1, "messages": []}')
     for path in (whatsapp, android, qq, telegram):

@@ -29,16 +29,20 @@ def test_group_file_with_two_sections() -> None:
     first = events[0]
     assert first.ts == utc(2020, 1, 1, 1, 0)
     assert first.actor and (first.actor.external_id, first.actor.display_name) == ("10001", "张三")
-    assert first.payload == {"type": "text",
-                             "text": "大家新年好！\n今天 10 点西湖集合 https://example.com/route",
-                             "urls": ["https://example.com/route"]}
+    assert first.payload == {
+        "type": "text",
+        "text": "大家新年好！\n今天 10 点西湖集合 https://example.com/route",
+        "urls": ["https://example.com/route"],
+    }
     assert first.source_event_id.startswith("周末骑行群:")
     email = events[1]
     assert email.actor and email.actor.external_id == "lisi@example.com"
     assert email.payload == {"type": "image", "media": "[图片]"}
     spaced = events[2]
     assert spaced.actor and (spaced.actor.external_id, spaced.actor.display_name) == (
-        "20002", "王 五 (小号)")
+        "20002",
+        "王 五 (小号)",
+    )
     assert spaced.payload["text"] == "第一行\n\n第三行（中间有空行）"
 
     join = events[3]
@@ -100,11 +104,15 @@ def test_detect(tmp_path: Path) -> None:
     for f in SAMPLES.iterdir():
         assert IMPORTER.detect(f) >= 90
     whatsapp = tmp_path / "WhatsApp Chat with Bikers.txt"
-    whatsapp.write_text("12/01/2024, 09:00 - Ann: hi\n[12/01/2024, 09:01:02] Bob: yo\n",
-                        encoding="utf-8")
+    whatsapp.write_text(
+        "12/01/2024, 09:00 - Ann: hi\n[12/01/2024, 09:01:02] Bob: yo\n", encoding="utf-8"
+    )
     irc = tmp_path / "irc.txt"
-    irc.write_text("2024-01-01 09:00:00 <ann> hi\n2024-01-01 09:00:05 <bob> yo\n"
-                   "2024-01-01 09:00:09 * ann waves\n", encoding="utf-8")
+    irc.write_text(
+        "2024-01-01 09:00:00 <ann> hi\n2024-01-01 09:00:05 <bob> yo\n"
+        "2024-01-01 09:00:09 * ann waves\n",
+        encoding="utf-8",
+    )
     wechat = Path(__file__).parent / "samples" / "wechat"
     junk = tmp_path / "junk.txt"
     junk.write_bytes(b"\x00\x01binary\xff")

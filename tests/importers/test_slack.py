@@ -51,8 +51,13 @@ def test_groups_are_channels_private_channels_and_dms(
 def test_join_with_inviter_and_leave(result: tuple[list[Event], list[Rejected]]) -> None:
     ev = by_id(result[0])
     assert ev["C01GENERAL1:1709280000.000100"] == Event(
-        "slack", "C01GENERAL1:1709280000.000100", Kind.JOIN, utc(2024, 3, 1, 8, 0, 0, 100),
-        GENERAL, actor=WANG, target=LIN,
+        "slack",
+        "C01GENERAL1:1709280000.000100",
+        Kind.JOIN,
+        utc(2024, 3, 1, 8, 0, 0, 100),
+        GENERAL,
+        actor=WANG,
+        target=LIN,
         payload={"method": "invited_by", "service": "channel_join"},
     )
     leave = ev["C01GENERAL1:1709366500.000300"]
@@ -74,15 +79,25 @@ def test_markup_thread_edit_and_reactions(result: tuple[list[Event], list[Reject
         "extra": {"reply_count": 2},
     }
     edit = ev[f"{WELCOME}:edit:1709280060.000000"]
-    assert (edit.kind, edit.ts, edit.actor, edit.payload["reply_to"]) == (
-        Kind.EDIT, utc(2024, 3, 1, 8, 1), WANG, WELCOME,
+    assert (edit.kind, edit.ts, edit.actor, edit.payload["message_id"]) == (
+        Kind.EDIT,
+        utc(2024, 3, 1, 8, 1),
+        WANG,
+        WELCOME,
     )
     reply = ev["C01GENERAL1:1709280100.000300"]
     assert reply.payload["reply_to"] == WELCOME and reply.payload["thread"] == "1709280000.000200"
     broadcast = ev["C01GENERAL1:1709280120.000400"]
     assert broadcast.payload["extra"] == {"subtype": "thread_broadcast"}
-    reactions = [(e.source_event_id.removeprefix(WELCOME), e.actor and e.actor.external_id,
-                  e.payload.get("count")) for e in events if e.kind is Kind.REACTION]
+    reactions = [
+        (
+            e.source_event_id.removeprefix(WELCOME),
+            e.actor and e.actor.external_id,
+            e.payload.get("count"),
+        )
+        for e in events
+        if e.kind is Kind.REACTION
+    ]
     assert reactions == [
         (":reaction:tada:U01AAAA1111", "U01AAAA1111", None),
         (":reaction:+1::skin-tone-2:U01AAAA1111", "U01AAAA1111", None),
@@ -103,7 +118,7 @@ def test_files_bots_links_and_service_lines(result: tuple[list[Event], list[Reje
     rename = ev["C01GENERAL1:1709280500.000800"]
     assert (rename.kind, rename.payload["title"]) == (Kind.TITLE_CHANGE, "announcements")
     pin = ev["C01GENERAL1:1709280600.000900"]
-    assert (pin.kind, pin.payload["reply_to"]) == (Kind.PIN, WELCOME)
+    assert (pin.kind, pin.payload["message_id"]) == (Kind.PIN, WELCOME)
     link = ev["C01GENERAL1:1709280700.001000"]
     assert (link.payload["type"], link.payload["urls"]) == ("link", ["https://qunyun.example/blog"])
 
@@ -111,7 +126,7 @@ def test_files_bots_links_and_service_lines(result: tuple[list[Event], list[Reje
 def test_tombstone_and_unknown_user_profile(result: tuple[list[Event], list[Rejected]]) -> None:
     ev = by_id(result[0])
     tomb = ev["C01GENERAL1:1709366400.000100:tombstone"]
-    assert (tomb.kind, tomb.payload["reply_to"]) == (Kind.DELETE, "C01GENERAL1:1709366400.000100")
+    assert (tomb.kind, tomb.payload["message_id"]) == (Kind.DELETE, "C01GENERAL1:1709366400.000100")
     guest = ev["C01GENERAL1:1709366460.000200"]
     assert guest.actor == IdentityRef("slack", "U01ZZZZ9999", "zhao")  # not in users.json
 
@@ -144,8 +159,9 @@ def test_zip_with_top_folder_and_reimport_ids(tmp_path: Path) -> None:
 
 
 def test_group_option_overrides() -> None:
-    events, _ = collect(IMPORTER, EXPORT / "ops-private",
-                        ImportOptions(tz=ZoneInfo("UTC"), group="ops"))
+    events, _ = collect(
+        IMPORTER, EXPORT / "ops-private", ImportOptions(tz=ZoneInfo("UTC"), group="ops")
+    )
     assert [e.source_event_id for e in events] == ["ops:1709280000.000100"]
 
 

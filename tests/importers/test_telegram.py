@@ -96,7 +96,7 @@ def test_reply_with_mention_name_and_edit(chat: tuple[dict[str, Event], list[Rej
         payload={
             "text": "谢谢 Alice 👍",
             "edited_at": "2024-01-02T01:13:30+00:00",
-            "extra": {"message": f"{GID}:4"},
+            "message_id": f"{GID}:4",
         },
     )
 
@@ -151,14 +151,14 @@ def test_reactions_by_named_reactors_and_totals(
             Kind.REACTION,
             utc(2024, 1, 2, 2, 20),
             actor=ALICE,
-            payload={"emoji": "❤", "extra": {"message": f"{GID}:8"}},
+            payload={"emoji": "❤", "message_id": f"{GID}:8"},
         ),
         ev(
             "8:reaction:222222222:❤",
             Kind.REACTION,
             utc(2024, 1, 2, 2, 21),
             actor=BOB,
-            payload={"emoji": "❤", "extra": {"message": f"{GID}:8"}},
+            payload={"emoji": "❤", "message_id": f"{GID}:8"},
         ),
     ]
 
@@ -249,7 +249,7 @@ def test_pin_title_and_other_service(chat: tuple[dict[str, Event], list[Rejected
         Kind.PIN,
         utc(2024, 1, 2, 4, 30),
         actor=ALICE,
-        payload={"service": "pin_message", "extra": {"message": f"{GID}:13"}},
+        payload={"service": "pin_message", "message_id": f"{GID}:13"},
     )
     assert events[f"{GID}:18"] == ev(
         "18",

@@ -68,8 +68,11 @@ def test_pywxdump_group_members_and_messages() -> None:
     assert reply.payload["type"] == "reply" and reply.payload["text"] == "（我们两个人骑）"
     assert reply.payload["extra"]["quote"].startswith("[引用](2024-10-04 11:42:05)李四:")
     link = ev[f"{ROOM}:5704142615879617852"]
-    assert link.payload == {"type": "link", "text": "周末骑行路线推荐\n环湖 30 公里",
-                            "urls": ["https://mp.weixin.qq.com/s/AbCdEf"]}
+    assert link.payload == {
+        "type": "link",
+        "text": "周末骑行路线推荐\n环湖 30 公里",
+        "urls": ["https://mp.weixin.qq.com/s/AbCdEf"],
+    }
     assert ev[f"{ROOM}:1337798072543283708"].payload == {"type": "file", "media": "骑行路线.pdf"}
     assert ev[f"{ROOM}:4073926741244663531"].payload["type"] == "image"
     assert ev[f"{ROOM}:706358374822797422"].payload["type"] == "sticker"
@@ -121,7 +124,10 @@ def test_wechatmsg_memotrace_csv() -> None:
 def test_pywxdump_json_with_users() -> None:
     events, rejected = collect(IMPORTER, SAMPLES / "pywxdump-json", OPTS)
     assert [e.source_event_id for e in events] == [
-        "55667788@chatroom:9001", "55667788@chatroom:9002", "55667788@chatroom:9003"]
+        "55667788@chatroom:9001",
+        "55667788@chatroom:9002",
+        "55667788@chatroom:9003",
+    ]
     assert events[0].actor and events[0].actor.display_name == "阿甲"
     assert [(r.record, r.field) for r in rejected] == [("item[3]", "CreateTime")]
 

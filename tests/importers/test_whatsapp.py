@@ -37,8 +37,11 @@ def utc(*args: int) -> datetime:
 
 def summary(events: list[Event]) -> list[tuple[str, str | None, str | None]]:
     return [
-        (e.kind.value, e.actor.external_id if e.actor else None,
-         e.target.external_id if e.target else None)
+        (
+            e.kind.value,
+            e.actor.external_id if e.actor else None,
+            e.target.external_id if e.target else None,
+        )
         for e in events
     ]
 
@@ -91,35 +94,54 @@ def test_android_us_12h_events() -> None:
     welcome = "Welcome all! Trail plan:\n1. Meet at 7\n2. Bring water"
     assert events[6].payload == {"type": "text", "text": welcome}
     assert events[6].source_event_id == f"{gid}:" + stable_id(
-        "2020-12-28T21:06:00", "Ann Lee", welcome, 0)
+        "2020-12-28T21:06:00", "Ann Lee", welcome, 0
+    )
     assert events[7].payload == {"type": "other", "media": "<Media omitted>"}
     # identical lines in the same minute get distinct, stable ids
     assert events[8].payload == events[9].payload == {"type": "text", "text": "👍"}
     assert events[9].source_event_id == f"{gid}:" + stable_id(
-        "2020-12-28T21:07:00", "Bob Stone", "👍", 1)
+        "2020-12-28T21:07:00", "Bob Stone", "👍", 1
+    )
     assert events[10].payload == {"service": "message_deleted"}
     assert events[12].actor is not None and events[12].actor.display_name == "+1 (555) 010-2030"
     assert events[12].payload == {
-        "type": "text", "text": "see https://example.org/trail @Dan", "mentions": ["Dan"],
-        "urls": ["https://example.org/trail"], "extra": {"edited": True}}
+        "type": "text",
+        "text": "see https://example.org/trail @Dan",
+        "mentions": ["Dan"],
+        "urls": ["https://example.org/trail"],
+        "extra": {"edited": True},
+    }
     assert events[13].payload == {"type": "other", "extra": {"view_once": True}}
     assert events[15].payload == {"type": "text", "text": "hello: from a name with a colon"}
     assert events[16].payload == {
         "service": "subject_changed",
         "text": 'Ann Lee changed the subject from "Hiking Club" to "Hiking Club: 2021"',
-        "title": "Hiking Club: 2021", "extra": {"old_title": "Hiking Club"}}
+        "title": "Hiking Club: 2021",
+        "extra": {"old_title": "Hiking Club"},
+    }
     assert events[18].payload == {
-        "type": "image", "text": "Summit!", "media": "IMG-20201230-WA0001.jpg"}
+        "type": "image",
+        "text": "Summit!",
+        "media": "IMG-20201230-WA0001.jpg",
+    }
     assert events[19].payload["type"] == "poll"
     assert events[22].payload["old_name"] == "+1 (555) 010-2030"
     assert events[22].payload["new_name"] == "+1 (555) 010-9999"
     assert events[24].payload["type"] == "location"
     assert len(by) == len(events)
     assert rejected == [
-        Rejected(file=str(US), line=25, field="date",
-                 message="impossible date '13/01/21, 9:00\\u202fAM -' (read as mdy)"),
-        Rejected(file=str(US), line=27, field="time",
-                 message="impossible time '12/31/20, 13:10\\u202fPM -'"),
+        Rejected(
+            file=str(US),
+            line=25,
+            field="date",
+            message="impossible date '13/01/21, 9:00\\u202fAM -' (read as mdy)",
+        ),
+        Rejected(
+            file=str(US),
+            line=27,
+            field="time",
+            message="impossible time '12/31/20, 13:10\\u202fPM -'",
+        ),
     ]
 
 
@@ -133,8 +155,9 @@ def test_reimport_gives_identical_ids() -> None:
 def test_overlapping_later_export_shares_ids(tmp_path: Path) -> None:
     lines = US.read_text(encoding="utf-8").splitlines(keepends=True)
     later = tmp_path / "WhatsApp Chat with Hiking Club.txt"
-    later.write_text("".join(lines[8:]) + "1/3/21, 8:00\u202fAM - Dan Wu: new one\n",
-                     encoding="utf-8")
+    later.write_text(
+        "".join(lines[8:]) + "1/3/21, 8:00\u202fAM - Dan Wu: new one\n", encoding="utf-8"
+    )
     old_ids = {e.source_event_id for e in read(US, NY)[0]}
     new = read(later, NY)[0]
     assert [e.source_event_id in old_ids for e in new] == [True] * (len(new) - 1) + [False]
@@ -148,9 +171,15 @@ def test_android_eu_24h_and_copy_suffix_in_name() -> None:
     assert rejected == []
     assert events[0].group.title == "Book Club"
     assert summary(events) == [
-        ("service", None, None), ("service", "Priya", None), ("join", None, "~you"),
-        ("message", "Priya", None), ("message", "Priya", None), ("message", "Kofi", None),
-        ("message", "Kofi", None), ("message", "Kofi", None), ("service", "Kofi", None),
+        ("service", None, None),
+        ("service", "Priya", None),
+        ("join", None, "~you"),
+        ("message", "Priya", None),
+        ("message", "Priya", None),
+        ("message", "Kofi", None),
+        ("message", "Kofi", None),
+        ("message", "Kofi", None),
+        ("service", "Kofi", None),
     ]
     assert events[2].payload == {"service": "added", "method": "invited_by"}
     assert events[3].payload == {"type": "text", "text": "First book: Dune"}
@@ -165,9 +194,15 @@ def test_german_android() -> None:
     assert rejected == []
     assert events[0].group.title == "Stammtisch"
     assert summary(events) == [
-        ("service", None, None), ("service", "Jonas", None), ("join", "Jonas", "Lena"),
-        ("join", "Jonas", "Max"), ("message", "Lena", None), ("message", "Max", None),
-        ("delete", "Max", None), ("leave", "Max", "Max"), ("kick", "Jonas", "Lena"),
+        ("service", None, None),
+        ("service", "Jonas", None),
+        ("join", "Jonas", "Lena"),
+        ("join", "Jonas", "Max"),
+        ("message", "Lena", None),
+        ("message", "Max", None),
+        ("delete", "Max", None),
+        ("leave", "Max", "Max"),
+        ("kick", "Jonas", "Lena"),
     ]
     assert events[1].payload["title"] == "Stammtisch"
     assert events[4].ts == utc(2020, 12, 31, 23, 1)
@@ -179,10 +214,18 @@ def test_chinese_android_periods_and_system_lines() -> None:
     assert rejected == []
     assert events[0].group.title == "深圳跑团"
     assert summary(events) == [
-        ("service", None, None), ("service", "李雷", None), ("join", "李雷", "韩梅梅"),
-        ("join", "李雷", "王和平"), ("join", "张伟", "张伟"), ("message", "韩梅梅", None),
-        ("message", "王和平", None), ("delete", "张伟", None), ("title_change", "李雷", None),
-        ("leave", "韩梅梅", "韩梅梅"), ("kick", "李雷", "张伟"), ("message", "李雷", None),
+        ("service", None, None),
+        ("service", "李雷", None),
+        ("join", "李雷", "韩梅梅"),
+        ("join", "李雷", "王和平"),
+        ("join", "张伟", "张伟"),
+        ("message", "韩梅梅", None),
+        ("message", "王和平", None),
+        ("delete", "张伟", None),
+        ("title_change", "李雷", None),
+        ("leave", "韩梅梅", "韩梅梅"),
+        ("kick", "李雷", "张伟"),
+        ("message", "李雷", None),
     ]
     assert events[4].payload == {"service": "joined_by_link", "method": "invite_link"}
     assert events[5].ts == utc(2020, 12, 31, 13, 50)  # 下午9:50 Shanghai
@@ -199,18 +242,28 @@ def test_ios_folder_brackets_marks_and_group_attributed_system_lines() -> None:
     assert rejected == []
     assert events[0].group.title == "Family"
     assert summary(events) == [
-        ("service", None, None), ("service", "Mum", None), ("join", "Mum", "Dad"),
-        ("join", "Mum", "Sam"), ("message", "Mum", None), ("message", "Dad", None),
-        ("message", "Sam", None), ("message", "Sam", None), ("delete", "Dad", None),
-        ("leave", "Sam", "Sam"), ("title_change", "Mum", None), ("message", "Mum", None),
+        ("service", None, None),
+        ("service", "Mum", None),
+        ("join", "Mum", "Dad"),
+        ("join", "Mum", "Sam"),
+        ("message", "Mum", None),
+        ("message", "Dad", None),
+        ("message", "Sam", None),
+        ("message", "Sam", None),
+        ("delete", "Dad", None),
+        ("leave", "Sam", "Sam"),
+        ("title_change", "Mum", None),
+        ("message", "Mum", None),
     ]
     assert events[1].payload["title"] == "Family"
     assert events[5].ts == utc(2020, 12, 31, 20, 42, 10)
-    assert events[5].payload == {
-        "type": "image", "media": "00000012-PHOTO-2020-12-31-21-41-05.jpg"}
+    assert events[5].payload == {"type": "image", "media": "00000012-PHOTO-2020-12-31-21-41-05.jpg"}
     assert events[6].payload == {"type": "image", "media": "image omitted"}
     assert events[7].payload == {
-        "type": "text", "text": "Love you all\nsee you tomorrow", "extra": {"edited": True}}
+        "type": "text",
+        "text": "Love you all\nsee you tomorrow",
+        "extra": {"edited": True},
+    }
     assert events[10].payload["title"] == "Family 2021"
     assert events[11].payload["type"] == "location"
 
@@ -263,8 +316,9 @@ def test_ambiguous_dates_follow_locale_hint() -> None:
 def test_order_decided_by_whole_file_evidence(tmp_path: Path) -> None:
     path = tmp_path / "late.txt"
     rows = [f"0{m}/0{d}/21, 10:00 - Ann: x{m}{d}" for m in range(1, 4) for d in range(1, 9)]
-    path.write_text("\n".join([*rows, "04/25/21, 10:00 - Ann: late evidence"]) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join([*rows, "04/25/21, 10:00 - Ann: late evidence"]) + "\n", encoding="utf-8"
+    )
     events, rejected = read(path, BERLIN)
     assert rejected == []
     assert events[1].ts.date().isoformat() == "2021-01-02"  # month-first, decided by 04/25
@@ -275,8 +329,14 @@ def test_text_before_first_message_is_rejected_and_reading_continues(tmp_path: P
     path.write_text("garbage line\n31/12/2020, 21:41 - Ann: hi\n", encoding="utf-8")
     events, rejected = read(path, BERLIN)
     assert [e.payload["text"] for e in events] == ["hi"]
-    assert rejected == [Rejected(file=str(path), line=1, field="timestamp",
-                                 message="text before the first message has no timestamp")]
+    assert rejected == [
+        Rejected(
+            file=str(path),
+            line=1,
+            field="timestamp",
+            message="text before the first message has no timestamp",
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- detection

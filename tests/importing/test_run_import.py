@@ -77,11 +77,17 @@ def export(tmp_path: Path) -> Path:
 class ImportContract(EngineContract):
     def test_counts_and_reimport(self, engine: Engine, export: Path) -> None:
         r = run_import(engine, export, fmt=LineFormat(), tz="Asia/Shanghai", batch_size=7)
-        assert r.totals() == {"read": 48, "new": 48, "duplicate": 0, "rejected": 1}
+        assert r.totals() == {"read": 48, "new": 48, "duplicate": 0, "rejected": 1, "skipped": 0}
         err = r.files[0].errors[0]
         assert (err["line"], err["field"]) == (10, "time")
         again = run_import(engine, export, fmt=LineFormat(), tz="Asia/Shanghai", batch_size=7)
-        assert again.totals() == {"read": 48, "new": 0, "duplicate": 48, "rejected": 1}
+        assert again.totals() == {
+            "read": 48,
+            "new": 0,
+            "duplicate": 48,
+            "rejected": 1,
+            "skipped": 0,
+        }
         assert count(engine) == 48
         with engine.connect() as conn:
             statuses = conn.execute(select(imports.c.status)).scalars().all()

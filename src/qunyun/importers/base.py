@@ -37,6 +37,9 @@ class Rejected:
     line: int | None = None
     record: str | None = None
     field: str | None = None
+    #: not an error but something deliberately left out (a personal chat in a
+    #: whole-account export): reported, and does not abort ``--strict``
+    skipped: bool = False
 
     def where(self) -> str:
         parts = [self.file]

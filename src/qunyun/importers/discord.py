@@ -299,7 +299,7 @@ def _translate(
     elif kind in ("RecipientAdd", "RecipientRemove"):
         yield _recipient(ctx, msg, kind, sid, ts, author, base)
     elif kind == "ChannelPinnedMessage":
-        yield event(Kind.PIN, {"reply_to": ctx.ref_sid(msg.get("reference")), "service": kind})
+        yield event(Kind.PIN, {"message_id": ctx.ref_sid(msg.get("reference")), "service": kind})
     elif kind == "ChannelNameChange":
         title = text.split(": ", 1)[1] if ": " in text else None
         k = Kind.TITLE_CHANGE if ctx.is_dm and title else Kind.SERVICE
@@ -436,7 +436,7 @@ def _edit(
         edited = _time(raw, "timestampEdited")
     except _BadField:
         return
-    payload = {**base, "reply_to": sid, "text": text, "edited_at": edited.isoformat()}
+    payload = {**base, "message_id": sid, "text": text, "edited_at": edited.isoformat()}
     yield Event(
         PLATFORM,
         f"{sid}:edit:{edited.isoformat()}",
@@ -467,7 +467,7 @@ def _reactions(
         name = str(emoji.get("name") or emoji.get("code") or "")
         key = str(emoji.get("id") or name)
         users = [u for u in _list(reaction, "users") if isinstance(u, dict) and u.get("id")]
-        payload = {**base, "emoji": name, "reply_to": sid}
+        payload = {**base, "emoji": name, "message_id": sid}
         for user in users:
             who = _identity(user, "reactions.users")
             yield Event(

@@ -299,7 +299,7 @@ def _translate(
             None,
             _clean(
                 {
-                    "reply_to": f"{group.external_id}:{deleted}" if deleted else None,
+                    "message_id": f"{group.external_id}:{deleted}" if deleted else None,
                     "service": subtype,
                 }
             ),
@@ -317,7 +317,7 @@ def _translate(
             group,
             actor,
             None,
-            {"reply_to": sid, "service": subtype},
+            {"message_id": sid, "service": subtype},
         )
     elif subtype in _JOIN:
         yield _join(group, ws, msg, sid, ts, actor, subtype)
@@ -352,7 +352,7 @@ def _translate(
             group,
             actor,
             None,
-            _clean({"text": text, "service": subtype, "reply_to": pinned}),
+            _clean({"text": text, "service": subtype, "message_id": pinned}),
         )
     else:
         extra = {k: msg[k] for k in ("topic", "purpose") if isinstance(msg.get(k), str)}
@@ -472,7 +472,7 @@ def _edit_event(
         group,
         who,
         None,
-        {"reply_to": sid, "text": text, "edited_at": when.isoformat()},
+        {"message_id": sid, "text": text, "edited_at": when.isoformat()},
     )
 
 
@@ -494,7 +494,7 @@ def _changed(
         None,
         _clean(
             {
-                "reply_to": f"{group.external_id}:{inner.get('ts')}" if inner.get("ts") else None,
+                "message_id": f"{group.external_id}:{inner.get('ts')}" if inner.get("ts") else None,
                 "text": text,
                 "edited_at": ts.isoformat(),
                 "service": "message_changed",
@@ -527,7 +527,7 @@ def _reactions(
                 group,
                 ws.user(uid),
                 author,
-                {"emoji": name, "reply_to": sid},
+                {"emoji": name, "message_id": sid},
             )
         count = reaction.get("count")
         rest = int(count) - len(users) if isinstance(count, int | float) else 0
@@ -540,7 +540,7 @@ def _reactions(
                 group,
                 None,
                 author,
-                {"emoji": name, "reply_to": sid, "count": rest},
+                {"emoji": name, "message_id": sid, "count": rest},
             )
 
 

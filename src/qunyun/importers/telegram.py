@@ -308,6 +308,7 @@ def _make_chat(label: str, where: str, header: dict[str, Any], tz: tzinfo) -> Ch
             record=record,
             field="type",
             message=f"{what} skipped: only groups, supergroups and channels are imported",
+            skipped=True,
         )
     bare = header.get("id")
     if isinstance(bare, bool) or not isinstance(bare, int):

@@ -250,7 +250,7 @@ class Chat:
         if edited is not None:
             edit_payload: dict[str, Any] = {
                 "edited_at": edited.isoformat(),
-                "extra": {"message": self._sid(mid)},
+                "message_id": self._sid(mid),
             }
             if payload.get("text"):
                 edit_payload["text"] = payload["text"]
@@ -316,7 +316,7 @@ class Chat:
                     Kind.REACTION,
                     when,
                     actor=who,
-                    payload={"emoji": emoji, "extra": {"message": self._sid(mid)}},
+                    payload={"emoji": emoji, "message_id": self._sid(mid)},
                 )
 
     # ------------------------------------------------------------------ service
@@ -334,13 +334,13 @@ class Chat:
         elif action == "remove_members":
             yield from self._removal(raw, mid, ts, actor)
         elif action == "pin_message":
-            extra = {"message": self._sid(raw.get("message_id"))} if "message_id" in raw else {}
+            pinned = self._sid(raw.get("message_id")) if "message_id" in raw else None
             yield self._event(
                 self._sid(mid),
                 Kind.PIN,
                 ts,
                 actor=actor,
-                payload=_drop_empty({"service": action, "extra": extra}),
+                payload=_drop_empty({"service": action, "message_id": pinned}),
             )
         elif action in _TITLE_ACTIONS:
             yield self._event(
