@@ -6,6 +6,7 @@ document on stdout; progress bars and logs go to stderr so pipes stay clean.
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -333,7 +334,14 @@ def version_cmd() -> None:
     out.print(__version__)
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    # `kill` asks as politely as Ctrl-C: finish cleanly (roll back the open batch,
+    # mark the import interrupted) instead of dying mid-write.
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except UserError as exc:
