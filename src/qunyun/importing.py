@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine
 
 from qunyun import clock, importers
+from qunyun.analytics import rollups
 from qunyun.errors import StrictImportAborted
 from qunyun.events import Event
 from qunyun.importers.base import Importer, ImportOptions, Rejected, SourceFile
@@ -97,6 +98,11 @@ def run_import(
     options = ImportOptions(tz=zone(tz_name), group=group)
     report = ImportReport(path=str(path), format=importer.name, tz=tz_name)
     ingester = Ingester(group_tz=tz_name, update_group_tz=tz is not None)
+    if on_written is None:
+        # rollups fold in the writing transaction; first bring them level with the log
+        # (a store written before rollups existed) so nothing is left behind
+        rollups.catch_up(engine)
+        on_written = rollups.Rollups().on_written
     job = _Job(engine, ingester, report, strict, batch_size, progress, on_written)
     import_id = None if strict else _record_start(engine, report)
     try:
@@ -107,10 +113,12 @@ def run_import(
                 ingester.flush_name_times(conn)
                 report.status = "done"
                 _record(conn, None, report)
+            rollups.rebuild_groups(engine, ingester.tz_changed)
         else:
             job.run(importer.files(path, options))
             with engine.begin() as conn:
                 ingester.flush_name_times(conn)
+            rollups.rebuild_groups(engine, ingester.tz_changed)
             report.status = "done"
     except KeyboardInterrupt:
         report.status = "interrupted"

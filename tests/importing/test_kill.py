@@ -39,8 +39,18 @@ def test_sigkill_then_rerun(tmp_path: Path) -> None:
     n = 30_000
     _whatsapp(export, n)
     db = tmp_path / "k.sqlite3"
-    argv = [sys.executable, "-m", "qunyun", "import", str(export), "--db", str(db),
-            "--tz", "UTC", "--json"]
+    argv = [
+        sys.executable,
+        "-m",
+        "qunyun",
+        "import",
+        str(export),
+        "--db",
+        str(db),
+        "--tz",
+        "UTC",
+        "--json",
+    ]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while _count(db, "SELECT count(*) FROM events") == 0 and time.monotonic() < deadline:

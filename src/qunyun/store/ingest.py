@@ -40,6 +40,8 @@ class WriteResult:
     duplicate: int = 0
     #: (event id, event) of every event that was new, for downstream upkeep
     written: list[tuple[int, Event]] = field(default_factory=list)
+    #: for each of ``written``: (group id, actor id, target id, actor is a bot)
+    ids: list[tuple[int, int | None, int | None, bool]] = field(default_factory=list)
 
 
 @dataclass
@@ -48,6 +50,7 @@ class _Ident:
     person_id: int
     name: str | None
     name_at: int | None  # micros of the newest event that showed `name`
+    is_bot: bool = False
     names: dict[str, int] = field(default_factory=dict)  # name -> earliest micros seen
 
 
@@ -76,6 +79,8 @@ class Ingester:
         self._groups: dict[tuple[str, str], int] = {}
         self._idents: dict[tuple[str, str], _Ident] = {}
         self._person_of: dict[int, int] = {}
+        #: groups whose time zone this ingester changed (their rollups need a rebuild)
+        self.tz_changed: set[int] = set()
 
     def forget(self) -> None:
         self._sources.clear()
@@ -128,6 +133,11 @@ class Ingester:
             eid = new_ids.pop((row[0], row[1]), None)  # pop: a key twice in a batch is new once
             if eid is not None:
                 result.written.append((eid, ev))
+                bot = (
+                    ev.actor is not None
+                    and idents[(ev.actor.platform, ev.actor.external_id)].is_bot
+                )
+                result.ids.append((row[4], row[5], row[6], bot))
                 fresh.append((row, ev))
         result.new = len(result.written)
         result.duplicate = len(batch) - result.new
@@ -181,6 +191,7 @@ class Ingester:
             changes["title"] = ref.title
         if self.update_group_tz and self.group_tz and self.group_tz != row.tz:
             changes["tz"] = self.group_tz
+            self.tz_changed.add(int(row.id))
         if changes:
             conn.execute(groups.update().where(groups.c.id == row.id).values(**changes))
         return int(row.id)
@@ -198,11 +209,12 @@ class Ingester:
                     identities.c.person_id,
                     identities.c.display_name,
                     identities.c.display_name_at,
+                    identities.c.is_bot,
                 ).where(identities.c.platform == platform, identities.c.external_id.in_(chunk))
                 for r in conn.execute(q):
                     at = to_micros(r.display_name_at) if r.display_name_at else None
                     self._idents[(platform, r.external_id)] = _Ident(
-                        r.id, r.person_id, r.display_name, at
+                        r.id, r.person_id, r.display_name, at, bool(r.is_bot)
                     )
                     self._person_of[r.id] = r.person_id
         missing = [refs[k] for k in refs if k not in self._idents]
@@ -238,7 +250,9 @@ class Ingester:
         for ref, pid in zip(refs, person_ids, strict=True):
             if ref.external_id in made:
                 iid, _ = made[ref.external_id]
-                self._idents[(ref.platform, ref.external_id)] = _Ident(iid, pid, None, None)
+                self._idents[(ref.platform, ref.external_id)] = _Ident(
+                    iid, pid, None, None, ref.is_bot
+                )
                 self._person_of[iid] = pid
             else:
                 lost.append((ref, pid))

@@ -200,3 +200,51 @@ imports = Table(
     Column("finished_at", UtcDateTime),
     Column("result", Payload),
 )
+
+# --------------------------------------------------------------------------- rollups
+# Kept by qunyun.analytics.rollups in the same transaction as the events they count.
+# Times are *local* to the group's zone: ``local_hour`` is hours since 1970-01-01T00:00
+# local wall-clock time, ``local_day`` days since then, so a dashboard reads a day or an
+# hour of the heatmap without any zone arithmetic.
+
+rollup_state = Table(
+    "rollup_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    # highest events.id folded in; everything at or below it is counted exactly once
+    Column("position", BigInteger, nullable=False),
+)
+
+group_hourly = Table(
+    "group_hourly",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id"), primary_key=True),
+    Column("local_hour", Integer, primary_key=True),
+    Column("messages", Integer, nullable=False, server_default="0"),
+    Column("effective", Integer, nullable=False, server_default="0"),
+    Column("questions", Integer, nullable=False, server_default="0"),
+    Column("bot_messages", Integer, nullable=False, server_default="0"),
+    Column("joins", Integer, nullable=False, server_default="0"),
+    Column("exits", Integer, nullable=False, server_default="0"),
+)
+
+member_daily = Table(
+    "member_daily",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id"), primary_key=True),
+    Column("local_day", Integer, primary_key=True),
+    Column("identity_id", Integer, ForeignKey("identities.id"), primary_key=True),
+    Column("messages", Integer, nullable=False, server_default="0"),
+    Column("effective", Integer, nullable=False, server_default="0"),
+)
+
+join_daily = Table(
+    "join_daily",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id"), primary_key=True),
+    Column("local_day", Integer, primary_key=True),
+    Column("method", String(32), primary_key=True),
+    # channel code, invite link, or "identity:<id>" of the inviter; "" when unknown
+    Column("source", String(255), primary_key=True),
+    Column("joins", Integer, nullable=False, server_default="0"),
+)

@@ -1,0 +1,289 @@
+"""Rollups: the counts dashboards and reports read instead of scanning the event log.
+
+Three additive tables, in each group's local time (see store/schema.py):
+``group_hourly`` (messages, effective, questions, bot messages, joins, exits per
+local hour), ``member_daily`` (each human's messages per local day) and
+``join_daily`` (joins per day by method and source).
+
+They are folded **in the same transaction** that appends the events, from the
+events that were new, so they never lag and a crash rolls both back together;
+every count is a sum, so the order events arrive in does not matter. The highest
+event id folded is kept in ``rollup_state`` as the fill position: a store whose
+events were written without folding (an older qunyun, a bulk load) is caught up
+from there, and ``rebuild`` recomputes everything from the log. A test proves
+incremental == rebuild.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy import Connection, Engine, func, select
+
+from qunyun.analytics.classify import is_effective, is_question
+from qunyun.events import MEMBER_EXIT_KINDS
+from qunyun.store.ingest import WriteResult
+from qunyun.store.schema import (
+    events,
+    group_hourly,
+    groups,
+    identities,
+    join_daily,
+    member_daily,
+    rollup_state,
+    to_micros,
+)
+
+NAME = "rollups"
+_EXITS = frozenset(k.value for k in MEMBER_EXIT_KINDS)
+_HOUR_US = 3_600_000_000
+
+
+class Stored(NamedTuple):
+    """An event as the rollups need it: ids resolved, time in UTC micros."""
+
+    id: int
+    kind: str
+    ts: int
+    group_id: int
+    actor_id: int | None
+    target_id: int | None
+    payload: dict[str, Any]
+    actor_is_bot: bool
+
+
+class LocalClock:
+    """UTC micros → local hour number, per group, cached per UTC hour.
+
+    Zone offsets change on hour boundaries in every zone in use today, so one
+    lookup per (group, UTC hour) serves all events of that hour.
+    """
+
+    def __init__(self) -> None:
+        self._zone: dict[int, ZoneInfo] = {}
+        self._hours: dict[tuple[int, int], int] = {}
+
+    def load(self, conn: Connection, group_ids: Iterable[int]) -> None:
+        missing = set(group_ids) - self._zone.keys()
+        if missing:
+            q = select(groups.c.id, groups.c.tz).where(groups.c.id.in_(missing))
+            for gid, tz in conn.execute(q):
+                self._zone[gid] = ZoneInfo(tz)
+
+    def local_hour(self, gid: int, ts: int) -> int:
+        utc_hour = ts // _HOUR_US
+        key = (gid, utc_hour)
+        hit = self._hours.get(key)
+        if hit is None:
+            at = datetime.fromtimestamp(utc_hour * 3600, UTC)
+            offset = self._zone[gid].utcoffset(at)
+            assert offset is not None
+            hit = self._hours[key] = (utc_hour * 3600 + int(offset.total_seconds())) // 3600
+        return hit
+
+
+def from_write(result: WriteResult) -> list[Stored]:
+    """The new events of an ingest batch, in the shape the rollups take."""
+    return [
+        Stored(eid, ev.kind.value, to_micros(ev.ts), gid, aid, tid, ev.payload, bot)
+        for (eid, ev), (gid, aid, tid, bot) in zip(result.written, result.ids, strict=True)
+    ]
+
+
+class Rollups:
+    """Folds stored events into the rollup tables; one per writer (caches zones)."""
+
+    def __init__(self) -> None:
+        self.clock = LocalClock()
+
+    def on_written(self, conn: Connection, result: WriteResult) -> None:
+        """Hook for :func:`qunyun.importing.run_import`."""
+        self.fold(conn, from_write(result))
+
+    def fold(self, conn: Connection, batch: list[Stored]) -> None:
+        if not batch:
+            return
+        clock = self.clock
+        clock.load(conn, {e.group_id for e in batch})
+        hourly: dict[tuple[int, int], list[int]] = {}
+        daily: dict[tuple[int, int, int], list[int]] = {}
+        joins: dict[tuple[int, int, str, str], int] = {}
+        for e in batch:
+            hour = clock.local_hour(e.group_id, e.ts)
+            h = hourly.get((e.group_id, hour))
+            if h is None:
+                h = hourly[(e.group_id, hour)] = [0, 0, 0, 0, 0, 0]
+            kind = e.kind
+            if kind == "message":
+                h[0] += 1
+                if e.actor_is_bot or e.actor_id is None:
+                    h[3] += 1
+                    continue
+                eff = is_effective(e.payload)
+                if eff:
+                    h[1] += 1
+                    if is_question(e.payload.get("text") or ""):
+                        h[2] += 1
+                d = daily.get((e.group_id, hour // 24, e.actor_id))
+                if d is None:
+                    d = daily[(e.group_id, hour // 24, e.actor_id)] = [0, 0]
+                d[0] += 1
+                d[1] += eff
+            elif kind == "join":
+                h[4] += 1
+                method = str(e.payload.get("method") or "unknown")
+                key = (e.group_id, hour // 24, method, _join_source(e))
+                joins[key] = joins.get(key, 0) + 1
+            elif kind in _EXITS:
+                h[5] += 1
+        pg = conn.dialect.name == "postgresql"
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(
+                _add_sql(
+                    "group_hourly",
+                    ("group_id", "local_hour"),
+                    ("messages", "effective", "questions", "bot_messages", "joins", "exits"),
+                    pg,
+                ),
+                [(g, hr, *v) for (g, hr), v in hourly.items()],
+            )
+            if daily:
+                cursor.executemany(
+                    _add_sql(
+                        "member_daily",
+                        ("group_id", "local_day", "identity_id"),
+                        ("messages", "effective"),
+                        pg,
+                    ),
+                    [(g, day, i, *v) for (g, day, i), v in daily.items()],
+                )
+            if joins:
+                cursor.executemany(
+                    _add_sql(
+                        "join_daily", ("group_id", "local_day", "method", "source"), ("joins",), pg
+                    ),
+                    [(*k, n) for k, n in joins.items()],
+                )
+        finally:
+            cursor.close()
+        _advance(conn, max(e.id for e in batch))
+
+
+def _join_source(e: Stored) -> str:
+    p = e.payload
+    code = p.get("channel_code") or p.get("invite_link")
+    if code:
+        return str(code)[:255]
+    if e.actor_id is not None and e.actor_id != e.target_id:
+        return f"identity:{e.actor_id}"
+    return ""
+
+
+def _add_sql(table: str, keys: tuple[str, ...], values: tuple[str, ...], pg: bool) -> str:
+    ph = "%s" if pg else "?"
+    cols = (*keys, *values)
+    sets = ", ".join(f"{v} = {table}.{v} + excluded.{v}" for v in values)
+    return (
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([ph] * len(cols))}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
+    )
+
+
+def _advance(conn: Connection, position: int) -> None:
+    hi = "GREATEST" if conn.dialect.name == "postgresql" else "max"
+    ph = "%s" if conn.dialect.name == "postgresql" else "?"
+    conn.exec_driver_sql(
+        f"INSERT INTO rollup_state (name, position) VALUES ({ph}, {ph}) ON CONFLICT (name) "
+        f"DO UPDATE SET position = {hi}(rollup_state.position, excluded.position)",
+        (NAME, position),
+    )
+
+
+def position(conn: Connection) -> int:
+    row = conn.execute(select(rollup_state.c.position).where(rollup_state.c.name == NAME)).first()
+    return int(row[0]) if row else 0
+
+
+def _log_after(
+    conn: Connection, after: int, limit: int, group_ids: list[int] | None = None
+) -> Iterator[Stored]:
+    e = events.c
+    q = (
+        select(
+            e.id, e.kind, e.ts, e.group_id, e.actor_id, e.target_id, e.payload, identities.c.is_bot
+        )
+        .select_from(events.outerjoin(identities, identities.c.id == e.actor_id))
+        .where(e.id > after, *([e.group_id.in_(group_ids)] if group_ids else []))
+        .order_by(e.id)
+        .limit(limit)
+    )
+    for r in conn.execute(q):
+        payload = r.payload if isinstance(r.payload, dict) else orjson.loads(r.payload)
+        yield Stored(
+            r.id,
+            r.kind,
+            to_micros(r.ts),
+            r.group_id,
+            r.actor_id,
+            r.target_id,
+            payload,
+            bool(r.is_bot),
+        )
+
+
+def catch_up(engine: Engine, chunk: int = 20_000) -> int:
+    """Fold every event past the fill position; returns how many were folded."""
+    folder = Rollups()
+    done = 0
+    while True:
+        with engine.begin() as conn:
+            batch = list(_log_after(conn, position(conn), chunk))
+            folder.fold(conn, batch)
+        done += len(batch)
+        if len(batch) < chunk:
+            return done
+
+
+def rebuild(engine: Engine) -> int:
+    """Recompute every rollup from the event log (after a zone change, or to verify)."""
+    with engine.begin() as conn:
+        for t in (group_hourly, member_daily, join_daily):
+            conn.execute(t.delete())
+        conn.execute(rollup_state.delete().where(rollup_state.c.name == NAME))
+    return catch_up(engine)
+
+
+def rebuild_groups(engine: Engine, group_ids: Iterable[int], chunk: int = 20_000) -> None:
+    """Recompute the rollups of some groups (their time zone changed), leaving the rest."""
+    gids = sorted(set(group_ids))
+    if not gids:
+        return
+    with engine.begin() as conn:
+        for t in (group_hourly, member_daily, join_daily):
+            conn.execute(t.delete().where(t.c.group_id.in_(gids)))
+        keep = position(conn)
+        after = 0
+        folder = Rollups()
+        while True:
+            batch = list(_log_after(conn, after, chunk, gids))
+            if not batch:
+                break
+            folder.fold(conn, batch)
+            after = batch[-1].id
+        _set(conn, keep)
+
+
+def _set(conn: Connection, value: int) -> None:
+    conn.execute(rollup_state.delete().where(rollup_state.c.name == NAME))
+    conn.execute(rollup_state.insert().values(name=NAME, position=value))
+
+
+def lag(conn: Connection) -> int:
+    """Events in the log not yet folded (0 when rollups are current)."""
+    newest = conn.execute(select(func.max(events.c.id))).scalar() or 0
+    return max(0, int(newest) - position(conn))
