@@ -39,15 +39,17 @@ CHECKIN_WORDS = frozenset(
 
 # Bare emoji / platform emoticons / punctuation: nothing a human would call a message.
 _BRACKET_EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]|/[:：][^\s]{1,6}")
-_NOT_WORDS = re.compile(r"[\W_]+", re.UNICODE)
+_WORD_CHAR = re.compile(r"[^\W_]")
 _QUESTION_WORDS = re.compile(
     r"吗|么[?？]?$|怎么|如何|请问|为什么|为啥|是不是|能不能|可不可以|有没有|哪里|哪个|哪位|多少|"
     r"(?i:^(?:how|what|why|where|when|who|which|can|could|does|do|is|are|anyone|any)\b)"
 )
 
 
-def _stripped(text: str) -> str:
-    return _NOT_WORDS.sub("", _BRACKET_EMOTICON.sub("", text))
+def _has_words(text: str) -> bool:
+    if "[" in text or "/" in text:
+        text = _BRACKET_EMOTICON.sub("", text)
+    return _WORD_CHAR.search(text) is not None
 
 
 def is_checkin(text: str) -> bool:
@@ -65,9 +67,9 @@ def is_effective(payload: dict[str, Any]) -> bool:
         return False
     text = payload.get("text") or ""
     if mtype in ("text", "reply", "forward") or not mtype:
-        if not _stripped(text):
+        if not _has_words(text):
             return False
-        if is_checkin(text):
+        if len(text) <= 16 and is_checkin(text):
             return False
     return True
 

@@ -88,10 +88,7 @@ class LocalClock:
 
 def from_write(result: WriteResult) -> list[Stored]:
     """The new events of an ingest batch, in the shape the rollups take."""
-    return [
-        Stored(eid, ev.kind.value, to_micros(ev.ts), gid, aid, tid, ev.payload, bot)
-        for (eid, ev), (gid, aid, tid, bot) in zip(result.written, result.ids, strict=True)
-    ]
+    return [Stored._make(r) for r in result.rows]
 
 
 class Rollups:

@@ -1,25 +1,22 @@
 """``qunyun stats``: the first look at what is in the store.
 
 Counts come from the membership rows the ingester keeps (members, messages) and
-from one aggregation of the event log by group, kind and UTC hour, turned into
-calendar months in each group's own time zone (a message at 23:30 on 31 Jan in
-Shanghai belongs to January there, whatever UTC says).
+from the rollups, which are already in each group's own time zone (a message at
+23:30 on 31 Jan in Shanghai belongs to January there, whatever UTC says).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, Integer, func, literal_column, select
+from sqlalchemy import Connection, Integer, func, select
 
-from qunyun.events import MEMBER_EXIT_KINDS, Kind
 from qunyun.store.queries import find_groups, is_member
-from qunyun.store.schema import events, memberships
+from qunyun.store.schema import events, group_hourly, memberships
 
-_COUNTED = (Kind.MESSAGE.value, Kind.JOIN.value, *(k.value for k in MEMBER_EXIT_KINDS))
+_EPOCH_DAY = date(1970, 1, 1)
 
 
 def basic_stats(conn: Connection, group: str | None = None) -> dict[str, Any]:
@@ -109,22 +106,19 @@ def _iso(v: Any) -> str | None:
 
 
 def _months(conn: Connection, tz_of: dict[int, str]) -> list[dict[str, Any]]:
-    e = events.c
-    hour: ColumnElement[Any]
-    if conn.dialect.name == "sqlite":
-        hour = literal_column("events.ts / 3600000000")
-    else:
-        hour = func.floor(func.extract("epoch", e.ts) / 3600)
+    """Messages, joins and exits per calendar month, from the local-time rollups."""
+    h = group_hourly.c
+    day = (h.local_hour // 24).label("day")
     q = (
-        select(e.group_id, e.kind, hour.label("h"), func.count().label("n"))
-        .where(e.group_id.in_(list(tz_of)), e.kind.in_(_COUNTED))
-        .group_by(e.group_id, e.kind, hour)
+        select(day, func.sum(h.messages), func.sum(h.joins), func.sum(h.exits))
+        .where(h.group_id.in_(list(tz_of)))
+        .group_by(day)
     )
-    zones = {gid: ZoneInfo(tz) for gid, tz in tz_of.items()}
     acc: dict[str, dict[str, int]] = defaultdict(lambda: {"messages": 0, "joins": 0, "leaves": 0})
-    for r in conn.execute(q):
-        local = datetime.fromtimestamp(int(r.h) * 3600, UTC).astimezone(zones[r.group_id])
-        month = f"{local.year:04d}-{local.month:02d}"
-        key = {"message": "messages", "join": "joins"}.get(r.kind, "leaves")
-        acc[month][key] += int(r.n)
+    for d, messages, joins, exits in conn.execute(q):
+        local = _EPOCH_DAY + timedelta(days=int(d))
+        m = acc[f"{local.year:04d}-{local.month:02d}"]
+        m["messages"] += int(messages)
+        m["joins"] += int(joins)
+        m["leaves"] += int(exits)
     return [{"month": k, **v} for k, v in sorted(acc.items())]

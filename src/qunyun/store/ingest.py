@@ -28,6 +28,7 @@ from qunyun.store.schema import from_micros, groups, identities, sources, to_mic
 
 #: rows per multi-row INSERT; SQLite allows 32,766 bound parameters per statement
 ROWS_PER_STATEMENT = 2000
+_KIND_STR = {k: k.value for k in Kind}
 _MEMBER_KINDS = frozenset({Kind.JOIN.value, *(k.value for k in MEMBER_EXIT_KINDS)})
 _EVENT_COLS = "source_id, source_event_id, kind, ts, group_id, actor_id, target_id, payload"
 
@@ -40,8 +41,9 @@ class WriteResult:
     duplicate: int = 0
     #: (event id, event) of every event that was new, for downstream upkeep
     written: list[tuple[int, Event]] = field(default_factory=list)
-    #: for each of ``written``: (group id, actor id, target id, actor is a bot)
-    ids: list[tuple[int, int | None, int | None, bool]] = field(default_factory=list)
+    #: for each of ``written``: (event id, kind, UTC micros, group id, actor id,
+    #: target id, payload, actor is a bot) — the resolved form downstream upkeep needs
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 @dataclass
@@ -100,20 +102,24 @@ class Ingester:
         idents, groups_, sources_ = self._idents, self._groups, self._sources
         dumps = orjson.dumps
         rows: list[tuple[Any, ...]] = []
+        bots: list[bool] = []
+        kind_str = _KIND_STR
         for ev in batch:
             a, t = ev.actor, ev.target
+            ai = idents[(a.platform, a.external_id)] if a is not None else None
             rows.append(
                 (
                     sources_[ev.source],
                     ev.source_event_id,
-                    ev.kind.value,
+                    kind_str[ev.kind],
                     to_micros(ev.ts),
                     groups_[(ev.group.platform, ev.group.external_id)],
-                    idents[(a.platform, a.external_id)].id if a is not None else None,
+                    ai.id if ai is not None else None,
                     idents[(t.platform, t.external_id)].id if t is not None else None,
                     dumps(ev.payload).decode(),
                 )
             )
+            bots.append(ai.is_bot if ai is not None else False)
         new_ids: dict[tuple[int, str], int] = {}
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
@@ -129,15 +135,11 @@ class Ingester:
         finally:
             cursor.close()
         fresh: list[tuple[tuple[Any, ...], Event]] = []
-        for ev, row in zip(batch, rows, strict=True):
+        for ev, row, bot in zip(batch, rows, bots, strict=True):
             eid = new_ids.pop((row[0], row[1]), None)  # pop: a key twice in a batch is new once
             if eid is not None:
                 result.written.append((eid, ev))
-                bot = (
-                    ev.actor is not None
-                    and idents[(ev.actor.platform, ev.actor.external_id)].is_bot
-                )
-                result.ids.append((row[4], row[5], row[6], bot))
+                result.rows.append((eid, row[2], row[3], row[4], row[5], row[6], ev.payload, bot))
                 fresh.append((row, ev))
         result.new = len(result.written)
         result.duplicate = len(batch) - result.new

@@ -185,7 +185,6 @@ events = Table(
     Column("payload", Payload, nullable=False),
     UniqueConstraint("source_id", "source_event_id"),
     Index(None, "group_id", "ts"),
-    Index(None, "kind", "ts"),
     Index(None, "actor_id", "ts"),
 )
 

@@ -117,7 +117,6 @@ def upgrade() -> None:
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_events_actor_id_ts"), ["actor_id", "ts"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_group_id_ts"), ["group_id", "ts"], unique=False)
-        batch_op.create_index(batch_op.f("ix_events_kind_ts"), ["kind", "ts"], unique=False)
 
     op.create_table(
         "identity_names",
@@ -186,7 +185,6 @@ def downgrade() -> None:
     op.drop_table("memberships")
     op.drop_table("identity_names")
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_events_kind_ts"))
         batch_op.drop_index(batch_op.f("ix_events_group_id_ts"))
         batch_op.drop_index(batch_op.f("ix_events_actor_id_ts"))
 
