@@ -328,6 +328,81 @@ def stats_cmd(
     out.print(months)
 
 
+@app.command("report")
+def report_cmd(
+    group: Annotated[
+        str | None, typer.Option(help="Group id, platform id or part of the title (default: all).")
+    ] = None,
+    month: Annotated[str | None, typer.Option(help="A calendar month, e.g. 2025-06.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day, e.g. 2025-06-01.")] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last day (default: newest data).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    db: DbOpt = None,
+) -> None:
+    """Metrics for groups over a date range. 社群数据报告。
+
+    Days are calendar days in each group's own time zone (set on import with --tz).
+    Without --month/--from, the 30 days ending on the newest data.
+    """
+    from qunyun.analytics import report, rollups
+    from qunyun.analytics.scope import resolve
+
+    if fmt not in ("table", "json"):
+        raise UserError(
+            f"--format must be table or json, not {fmt!r}", zh="--format 须为 table 或 json"
+        )
+    engine = _store(db)
+    rollups.catch_up(engine)
+    with engine.connect() as conn:
+        doc = report.build(conn, resolve(conn, group, start, end, month))
+    if fmt == "json":
+        _emit_json(doc)
+        return
+    _print_report(doc)
+
+
+def pct(v: float | None) -> str:
+    return "—" if v is None else f"{v:.0%}"
+
+
+def _print_report(doc: dict[str, Any]) -> None:
+    s, g, a = doc["scope"], doc["growth"], doc["activity"]
+    names = ", ".join(x["title"] for x in s["groups"][:3])
+    more = f" +{len(s['groups']) - 3}" if len(s["groups"]) > 3 else ""
+    out.print(f"[bold]{names}{more}[/] · {s['from']} → {s['to']}")
+    t = Table("metric 指标", "value 数值")
+    rows = [
+        ("members (start → end) 成员", f"{g['members_start']:,} → {g['members_end']:,}"),
+        ("joins / leaves 入群/退群", f"{g['joins']:,} / {g['leaves']:,}"),
+        ("messages (effective) 消息(有效)", f"{a['messages']:,} ({a['effective_messages']:,})"),
+        ("active members 活跃成员", f"{a['active_members']:,}"),
+        ("DAU / WAU / MAU", f"{a['dau']} / {a['wau']:,} / {a['mau']:,}"),
+        ("active share 活跃占比", pct(a["active_share"])),
+        ("lurkers 潜水占比", pct(a["lurker_share"])),
+        ("questions answered 问题回复率", pct(doc["response"]["answered_share"])),
+        (
+            "median first response 首次响应中位数",
+            "—"
+            if doc["response"]["median_minutes"] is None
+            else f"{doc['response']['median_minutes']} min",
+        ),
+        ("newcomers spoke ≤7d 新人7日内发言", pct(doc["newcomers"]["spoke_within_7d_share"])),
+        ("health score 健康分", str(doc["health"]["score"])),
+    ]
+    for k, v in rows:
+        t.add_row(k, v)
+    out.print(t)
+    if doc["dying_groups"]:
+        out.print(f"[red]dying groups 衰退预警: {len(doc['dying_groups'])}[/]")
+        for d in doc["dying_groups"][:10]:
+            out.print(
+                f"  {d['title']}: {d['effective_per_week_prior']} → "
+                f"{d['effective_per_week_recent']} effective msgs/week"
+            )
+
+
 @app.command("version")
 def version_cmd() -> None:
     """Print qunyun's version."""
