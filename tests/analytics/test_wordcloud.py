@@ -91,7 +91,8 @@ def test_svg_is_valid_xml_with_cjk_fonts_and_one_text_per_word(placed: list[Plac
 
 
 def test_deterministic() -> None:
-    assert render_svg(WORDS, 600, 360) == render_svg(list(reversed(WORDS)), 600, 360)
+    words = WORDS[:20]
+    assert render_svg(words, 400, 240) == render_svg(list(reversed(words)), 400, 240)
 
 
 def test_escapes_markup_in_terms() -> None:
