@@ -91,6 +91,11 @@ class MetricsContract(EngineContract):
         assert n["median_hours_to_first_message"] == round((3 * 24 + 12 + 20 / 60), 2)
         r = doc["response"]
         assert (r["questions"], r["answered"], r["median_minutes"]) == (1, 1, 10.0)
+        k = doc["keywords"]
+        # effective human messages of March: 大家好 / 请问周末活动几点？ / 下午三点
+        assert (k["messages_analysed"], k["previous_messages_analysed"]) == (3, 0)
+        assert {"周末", "活动"} <= {t["term"] for t in k["top"]}
+        assert k["wordcloud_svg"].startswith("<svg")
 
     def test_funnel_retention_lifecycle(self, engine: Engine) -> None:
         doc = build(engine)

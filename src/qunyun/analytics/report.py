@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, func, select
 
 from qunyun import clock
 from qunyun.analytics import data as data_mod
-from qunyun.analytics import metrics
+from qunyun.analytics import metrics, topics
 from qunyun.analytics.health import group_health
 from qunyun.analytics.scope import Scope, day_date
 from qunyun.store.schema import events
@@ -21,7 +21,7 @@ from qunyun.store.schema import events
 SCHEMA_VERSION = 1
 
 
-def build(conn: Connection, scope: Scope) -> dict[str, Any]:
+def build(conn: Connection, scope: Scope, *, cloud: bool = True) -> dict[str, Any]:
     data = data_mod.load(conn, scope)
     start, end = _utc_bounds(scope)
     said = data_mod.messages(conn, scope, start, end + timedelta(days=7))
@@ -42,6 +42,7 @@ def build(conn: Connection, scope: Scope) -> dict[str, Any]:
         "lifecycle": metrics.lifecycle(data),
         "health": health,
         "dying_groups": [g for g in health["groups"] if g["dying"]],
+        "keywords": topics.keywords(conn, scope, start, end, cloud=cloud),
     }
 
 
