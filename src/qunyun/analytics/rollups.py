@@ -60,29 +60,35 @@ class LocalClock:
     """UTC micros → local hour number, per group, cached per UTC hour.
 
     Zone offsets change on hour boundaries in every zone in use today, so one
-    lookup per (group, UTC hour) serves all events of that hour.
+    lookup per (zone, UTC hour) serves all events of that hour — keyed by zone, not
+    by group, so a thousand groups in one zone share one small table.
     """
 
     def __init__(self) -> None:
-        self._zone: dict[int, ZoneInfo] = {}
-        self._hours: dict[tuple[int, int], int] = {}
+        self._zone: dict[int, str] = {}
+        self._hours: dict[str, dict[int, int]] = {}
 
     def load(self, conn: Connection, group_ids: Iterable[int]) -> None:
         missing = set(group_ids) - self._zone.keys()
         if missing:
             q = select(groups.c.id, groups.c.tz).where(groups.c.id.in_(missing))
             for gid, tz in conn.execute(q):
-                self._zone[gid] = ZoneInfo(tz)
+                self._zone[gid] = tz
+                self._hours.setdefault(tz, {})
+
+    def hours_of(self, gid: int) -> dict[int, int]:
+        """The UTC-hour → local-hour table of a group's zone (filled by :meth:`local_hour`)."""
+        return self._hours[self._zone[gid]]
 
     def local_hour(self, gid: int, ts: int) -> int:
         utc_hour = ts // _HOUR_US
-        key = (gid, utc_hour)
-        hit = self._hours.get(key)
+        table = self._hours[self._zone[gid]]
+        hit = table.get(utc_hour)
         if hit is None:
             at = datetime.fromtimestamp(utc_hour * 3600, UTC)
-            offset = self._zone[gid].utcoffset(at)
+            offset = ZoneInfo(self._zone[gid]).utcoffset(at)
             assert offset is not None
-            hit = self._hours[key] = (utc_hour * 3600 + int(offset.total_seconds())) // 3600
+            hit = table[utc_hour] = (utc_hour * 3600 + int(offset.total_seconds())) // 3600
         return hit
 
 
