@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import time
 
 from qunyun.analytics import report, rollups
@@ -33,6 +32,7 @@ def main() -> None:
     ap.add_argument("--month", default="2025-06")
     ap.add_argument("--year-from", default="2024-07-01")
     ap.add_argument("--year-to", default="2025-06-30")
+    ap.add_argument("--skip-all", action="store_true", help="skip the all-groups overview")
     args = ap.parse_args()
     engine = open_store(args.db)
     rollups.catch_up(engine)
@@ -41,30 +41,30 @@ def main() -> None:
     with engine.connect() as conn:
         gids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM groups ORDER BY id")]
         picks = [str(rng.choice(gids)) for _ in range(args.samples)]
-        for name, kw in (
-            ("group_month", {"month": args.month}),
-            ("group_year", {"start": args.year_from, "end": args.year_to}),
-        ):
+        report.build(conn, resolve(conn, picks[0], month=args.month))  # warm: jieba, caches
+        cases = (
+            ("group_month_metrics", {"month": args.month}, False),
+            ("group_year_metrics", {"start": args.year_from, "end": args.year_to}, False),
+            ("group_month_keywords_included", {"month": args.month}, True),
+        )
+        for name, kw, with_keywords in cases:
             times = []
             for g in picks:
                 t = time.perf_counter()
-                report.build(conn, resolve(conn, g, **kw))
+                report.build(conn, resolve(conn, g, **kw), keywords=with_keywords)
                 times.append(time.perf_counter() - t)
             out[name] = {
                 "p50_ms": _pct(times, 0.5),
                 "p95_ms": _pct(times, 0.95),
                 "samples": len(times),
             }
-        times = []
-        for _ in range(3):
+        if not args.skip_all:
             t = time.perf_counter()
-            report.build(conn, resolve(conn, None, month=args.month))
-            times.append(time.perf_counter() - t)
-        out["all_groups_month"] = {
-            "median_ms": round(statistics.median(times) * 1000, 1),
-            "groups": len(gids),
-            "runs": len(times),
-        }
+            report.build(conn, resolve(conn, None, month=args.month), keywords=False)
+            out["all_groups_month_metrics"] = {
+                "ms": round((time.perf_counter() - t) * 1000, 1),
+                "groups": len(gids),
+            }
     print(json.dumps(out))
 
 

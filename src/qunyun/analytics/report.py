@@ -21,14 +21,16 @@ from qunyun.store.schema import events
 SCHEMA_VERSION = 1
 
 
-def build(conn: Connection, scope: Scope, *, cloud: bool = True) -> dict[str, Any]:
+def build(
+    conn: Connection, scope: Scope, *, keywords: bool = True, cloud: bool = True
+) -> dict[str, Any]:
     data = data_mod.load(conn, scope)
     start, end = _utc_bounds(scope)
     said = data_mod.messages(conn, scope, start, end + timedelta(days=7))
     response = metrics.first_response(said, end)
     firsts = _first_messages(conn, data)
     health = group_health(conn, scope)
-    return {
+    doc = {
         "schema": SCHEMA_VERSION,
         "generated_at": clock.now().isoformat(),
         "scope": scope.describe(),
@@ -42,8 +44,10 @@ def build(conn: Connection, scope: Scope, *, cloud: bool = True) -> dict[str, An
         "lifecycle": metrics.lifecycle(data),
         "health": health,
         "dying_groups": [g for g in health["groups"] if g["dying"]],
-        "keywords": topics.keywords(conn, scope, start, end, cloud=cloud),
     }
+    if keywords:
+        doc["keywords"] = topics.keywords(conn, scope, start, end, cloud=cloud)
+    return doc
 
 
 def _utc_bounds(scope: Scope) -> tuple[datetime, datetime]:
