@@ -92,3 +92,19 @@ class EngineContract:
     @pytest.fixture
     def engine(self, request: pytest.FixtureRequest) -> Engine:
         return request.getfixturevalue(f"{self.engine_name}_engine")  # type: ignore[no-any-return]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say plainly, at the end, when the PostgreSQL half of the suite did not run."""
+    skipped = [
+        r
+        for r in terminalreporter.stats.get("skipped", [])
+        if "PostgreSQL not available" in str(getattr(r, "longrepr", ""))
+    ]
+    if skipped:
+        terminalreporter.write_sep(
+            "-",
+            f"{len(skipped)} PostgreSQL tests SKIPPED: no server at {PG_URL} "
+            "(set QUNYUN_TEST_POSTGRES_URL to run them)",
+            yellow=True,
+        )
