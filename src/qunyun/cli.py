@@ -287,7 +287,7 @@ def stats_cmd(
     from qunyun.analytics.stats import basic_stats
 
     engine = _store(db)
-    with engine.connect() as conn:
+    with err.status("counting… 统计中…"), engine.connect() as conn:
         doc = basic_stats(conn, group)
     if as_json:
         _emit_json(doc)
@@ -354,9 +354,10 @@ def report_cmd(
             f"--format must be table or json, not {fmt!r}", zh="--format 须为 table 或 json"
         )
     engine = _store(db)
-    rollups.catch_up(engine)
-    with engine.connect() as conn:
-        doc = report.build(conn, resolve(conn, group, start, end, month))
+    with err.status("computing the report… 正在计算报告…"):
+        rollups.catch_up(engine)
+        with engine.connect() as conn:
+            doc = report.build(conn, resolve(conn, group, start, end, month))
     if fmt == "json":
         _emit_json(doc)
         return
