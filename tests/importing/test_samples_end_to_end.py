@@ -102,6 +102,16 @@ def test_cli_demo_is_deterministic_and_idempotent(tmp_path: Path) -> None:
     assert (second["new"], second["duplicate"]) == (0, first["events"])
     stats = json.loads(runner.invoke(app, ["stats", "--db", db, "--json"]).stdout)
     assert stats["totals"]["groups"] == 3
+    res = runner.invoke(app, ["report", "--db", db, "--format", "json", "--month", "2025-06"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["scope"]["from"] == "2025-06-01" and doc["scope"]["to"] == "2025-06-30"
+    assert len(doc["activity"]["heatmap"]) == 7
+    assert doc["activity"]["messages"] == sum(d["messages"] for d in doc["activity"]["by_day"])
+    table = runner.invoke(app, ["report", "--db", db, "--month", "2025-06"])
+    assert table.exit_code == 0 and "health score" in table.stdout
+    bad = runner.invoke(app, ["report", "--db", db, "--month", "June"])
+    assert bad.exit_code != 0 and "--month must look like 2025-06" in str(bad.exception)
 
 
 def test_bad_path_is_a_clear_error(tmp_path: Path) -> None:
