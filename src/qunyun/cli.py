@@ -127,7 +127,14 @@ def import_cmd(
     try:
         with Progress(*columns, console=err, disable=not err.is_terminal) as p:
             report = run_import(
-                engine, path, fmt=fmt, tz=tz, group=group, strict=strict, progress=_RichProgress(p)
+                engine,
+                path,
+                fmt=fmt,
+                tz=tz,
+                group=group,
+                strict=strict,
+                progress=_RichProgress(p),
+                parallel=True,
             )
     except KeyboardInterrupt:
         err.print(
@@ -246,6 +253,7 @@ def demo_cmd(
                 tz="Asia/Shanghai",
                 batch_size=20_000,
                 progress=_RichProgress(p),
+                parallel=True,
             )
     except KeyboardInterrupt:
         err.print(

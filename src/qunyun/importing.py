@@ -25,6 +25,7 @@ from qunyun.analytics import rollups
 from qunyun.errors import StrictImportAborted
 from qunyun.events import Event
 from qunyun.importers.base import Importer, ImportOptions, Rejected, SourceFile
+from qunyun.importers.parallel import files_in_child
 from qunyun.store.ingest import Ingester, WriteResult
 from qunyun.store.schema import imports
 from qunyun.timezones import local_zone_name, zone
@@ -89,7 +90,9 @@ def run_import(
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
     on_written: WrittenHook | None = None,
+    parallel: bool = False,
 ) -> ImportReport:
+    """Import ``path``; ``parallel`` parses in a child process while this one writes."""
     if isinstance(fmt, str):
         importer = importers.get(fmt)
     else:
@@ -105,17 +108,18 @@ def run_import(
         on_written = rollups.Rollups().on_written
     job = _Job(engine, ingester, report, strict, batch_size, progress, on_written)
     import_id = None if strict else _record_start(engine, report)
+    files = files_in_child(importer, path, options) if parallel else importer.files(path, options)
     try:
         if strict:
             with engine.begin() as conn:
                 job.conn = conn
-                job.run(importer.files(path, options))
+                job.run(files)
                 ingester.flush_name_times(conn)
                 report.status = "done"
                 _record(conn, None, report)
             rollups.rebuild_groups(engine, ingester.tz_changed)
         else:
-            job.run(importer.files(path, options))
+            job.run(files)
             with engine.begin() as conn:
                 ingester.flush_name_times(conn)
             rollups.rebuild_groups(engine, ingester.tz_changed)

@@ -120,3 +120,30 @@ def test_bad_path_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert res.exit_code != 0
     assert "no such file" in str(res.exception)
+
+
+def test_parallel_reader_gives_the_same_result(tmp_path: Path) -> None:
+    from qunyun.store.engine import open_store
+
+    dumps = []
+    for parallel in (False, True):
+        engine = open_store(f"sqlite:///{tmp_path}/p{parallel}.sqlite3")
+        rep = run_import(engine, SAMPLES / "telegram/account_export", tz="UTC", parallel=parallel)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(events.c.source_event_id, events.c.kind, events.c.ts, events.c.payload)
+                .order_by(events.c.source_event_id)
+            ).all()
+        dumps.append((rep.totals(), [tuple(r) for r in rows]))
+    assert dumps[0] == dumps[1]
+
+
+def test_parallel_reader_keeps_the_error_type(tmp_path: Path) -> None:
+    from qunyun.errors import ImportFormatError
+    from qunyun.store.engine import open_store
+
+    bad = tmp_path / "x.json"
+    bad.write_text('{"x": 1}')
+    engine = open_store(f"sqlite:///{tmp_path}/e.sqlite3")
+    with pytest.raises(ImportFormatError, match="not a Telegram"):
+        run_import(engine, bad, fmt="telegram", tz="UTC", parallel=True)
