@@ -13,14 +13,14 @@ from qunyun.analytics import rollups
 from qunyun.demo import generate
 from qunyun.events import Event, GroupRef, IdentityRef, JoinMethod, Kind
 from qunyun.store.ingest import Ingester
-from qunyun.store.schema import group_hourly, join_daily, member_daily
+from qunyun.store.schema import group_hourly, join_daily, member_daily, questions
 from tests.conftest import EngineContract
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
     out = {}
     with engine.connect() as conn:
-        for t in (group_hourly, member_daily, join_daily):
+        for t in (group_hourly, member_daily, join_daily, questions):
             out[t.name] = sorted(tuple(r) for r in conn.execute(select(t)))
     return out
 
@@ -101,6 +101,7 @@ class RollupContract(EngineContract):
             (sunday, 1, 1, 1),  # A: the question
             (monday, 2, 4, 1),  # B: check-in, emoticon, sticker, answer → 1 effective
         ]
+        assert [(r[1], r[3]) for r in snap["questions"]] == [(1, 1)]  # A's question, group 1
         assert [r[1:] for r in snap["join_daily"]] == [
             (sunday, "invited_by", "identity:1", 1),
             (sunday, "qr_code", "", 1),

@@ -9,12 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-import orjson
 from sqlalchemy import Connection, and_, select
 
-from qunyun.analytics.classify import is_effective, is_question
 from qunyun.analytics.scope import Scope, local_day
 from qunyun.store.schema import (
     events,
@@ -23,6 +20,7 @@ from qunyun.store.schema import (
     join_daily,
     member_daily,
     memberships,
+    questions,
 )
 
 #: how far past the range member activity is read (retention looks 12 weeks on)
@@ -154,10 +152,21 @@ class Said:
 
 
 def messages(conn: Connection, scope: Scope, after: datetime, before: datetime) -> Iterator[Said]:
-    """Human messages of the scope's groups in [after, before), in time order per group."""
-    e = events.c
+    """Human messages of the scope's groups in [after, before), in time order per group.
+
+    Reads only (group, time, author) from the log; which messages are questions comes
+    from the ``questions`` rollup, so no payload is decoded here.
+    """
+    e, qs = events.c, questions.c
+    asked = set(
+        conn.execute(
+            select(qs.event_id).where(
+                qs.group_id.in_(scope.group_ids), qs.ts >= after, qs.ts < before
+            )
+        ).scalars()
+    )
     q = (
-        select(e.group_id, e.ts, e.actor_id, e.payload)
+        select(e.id, e.group_id, e.ts, e.actor_id)
         .join(identities, identities.c.id == e.actor_id)
         .where(
             and_(
@@ -170,6 +179,5 @@ def messages(conn: Connection, scope: Scope, after: datetime, before: datetime) 
         )
         .order_by(e.group_id, e.ts, e.id)
     )
-    for g, ts, actor, payload in conn.execute(q):
-        p: dict[str, Any] = payload if isinstance(payload, dict) else orjson.loads(payload)
-        yield Said(g, ts, actor, is_effective(p) and is_question(p.get("text") or ""))
+    for eid, g, ts, actor in conn.execute(q):
+        yield Said(g, ts, actor, eid in asked)

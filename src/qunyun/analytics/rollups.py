@@ -29,11 +29,13 @@ from qunyun.events import MEMBER_EXIT_KINDS
 from qunyun.store.ingest import WriteResult
 from qunyun.store.schema import (
     events,
+    from_micros,
     group_hourly,
     groups,
     identities,
     join_daily,
     member_daily,
+    questions,
     rollup_state,
     to_micros,
 )
@@ -115,6 +117,7 @@ class Rollups:
         hourly: dict[tuple[int, int], list[int]] = {}
         daily: dict[tuple[int, int, int], list[int]] = {}
         joins: dict[tuple[int, int, str, str], int] = {}
+        asked: list[tuple[int, int, int, int]] = []
         for e in batch:
             hour = clock.local_hour(e.group_id, e.ts)
             h = hourly.get((e.group_id, hour))
@@ -131,6 +134,7 @@ class Rollups:
                     h[1] += 1
                     if is_question(e.payload.get("text") or ""):
                         h[2] += 1
+                        asked.append((e.id, e.group_id, e.ts, e.actor_id))
                 d = daily.get((e.group_id, hour // 24, e.actor_id))
                 if d is None:
                     d = daily[(e.group_id, hour // 24, e.actor_id)] = [0, 0]
@@ -164,6 +168,13 @@ class Rollups:
                         pg,
                     ),
                     [(g, day, i, *v) for (g, day, i), v in daily.items()],
+                )
+            if asked:
+                ph = ", ".join(["%s" if pg else "?"] * 4)
+                cursor.executemany(
+                    f"INSERT INTO questions (event_id, group_id, ts, actor_id) VALUES ({ph}) "
+                    "ON CONFLICT (event_id) DO NOTHING",
+                    [(i, g, from_micros(t) if pg else t, a) for i, g, t, a in asked],
                 )
             if joins:
                 cursor.executemany(
@@ -255,7 +266,7 @@ def catch_up(engine: Engine, chunk: int = 20_000) -> int:
 def rebuild(engine: Engine) -> int:
     """Recompute every rollup from the event log (after a zone change, or to verify)."""
     with engine.begin() as conn:
-        for t in (group_hourly, member_daily, join_daily):
+        for t in (group_hourly, member_daily, join_daily, questions):
             conn.execute(t.delete())
         conn.execute(rollup_state.delete().where(rollup_state.c.name == NAME))
     return catch_up(engine)
@@ -267,7 +278,7 @@ def rebuild_groups(engine: Engine, group_ids: Iterable[int], chunk: int = 20_000
     if not gids:
         return
     with engine.begin() as conn:
-        for t in (group_hourly, member_daily, join_daily):
+        for t in (group_hourly, member_daily, join_daily, questions):
             conn.execute(t.delete().where(t.c.group_id.in_(gids)))
         keep = position(conn)
         after = 0

@@ -247,3 +247,15 @@ join_daily = Table(
     Column("source", String(255), primary_key=True),
     Column("joins", Integer, nullable=False, server_default="0"),
 )
+
+questions = Table(
+    "questions",
+    metadata,
+    # every question (classify.is_question on an effective human message), so time to
+    # first response needs only (time, author) of messages, never their payloads
+    Column("event_id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("group_id", Integer, ForeignKey("groups.id"), nullable=False),
+    Column("ts", UtcDateTime, nullable=False),
+    Column("actor_id", Integer, ForeignKey("identities.id"), nullable=False),
+    Index(None, "group_id", "ts"),
+)
