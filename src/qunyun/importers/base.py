@@ -55,6 +55,15 @@ class Rejected:
 Record = Event | Rejected
 
 
+class BadField(Exception):
+    """Raised inside an importer for one bad field; caught and turned into a Rejected."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
 @dataclass
 class SourceFile:
     """One input file of an export and the records read from it (lazily)."""

@@ -32,6 +32,7 @@ import ijson
 from qunyun.errors import ImportFormatError
 from qunyun.events import Event, GroupRef, IdentityRef, JoinMethod, Kind, MsgType
 from qunyun.importers.base import (
+    BadField,
     CountingReader,
     ImportOptions,
     InputFile,
@@ -109,13 +110,6 @@ class _Context:
         if self.is_dm:
             return f"{ref.get('channelId') or self.channel_id}:{ref['messageId']}"
         return self.sid(str(ref["messageId"]))
-
-
-class _BadField(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 class DiscordImporter:
@@ -225,7 +219,7 @@ def _message(ctx: _Context, index: int, msg: Any) -> Iterator[Record]:
         ts = _time(msg.get("timestamp"), "timestamp")
         author = _identity(msg.get("author"), "author")
         yield from _translate(ctx, msg, msg_id, ts, author)
-    except _BadField as bad:
+    except BadField as bad:
         yield Rejected(ctx.label, bad.message, record=where, field=bad.field)
 
 
@@ -235,25 +229,25 @@ def _message(ctx: _Context, index: int, msg: Any) -> Iterator[Record]:
 def _msg_id(msg: dict[str, Any]) -> str:
     value = msg.get("id")
     if not isinstance(value, str | int) or not str(value).isdigit():
-        raise _BadField("id", f"missing or malformed message id {value!r}")
+        raise BadField("id", f"missing or malformed message id {value!r}")
     return str(value)
 
 
 def _time(value: Any, field: str) -> datetime:
     if not isinstance(value, str):
-        raise _BadField(field, f"missing or malformed time {value!r}")
+        raise BadField(field, f"missing or malformed time {value!r}")
     try:
         ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise _BadField(field, f"malformed time {value!r}") from None
+        raise BadField(field, f"malformed time {value!r}") from None
     if ts.tzinfo is None:
-        raise _BadField(field, f"time without UTC offset {value!r}")
+        raise BadField(field, f"time without UTC offset {value!r}")
     return ts.astimezone(UTC)
 
 
 def _identity(user: Any, field: str) -> IdentityRef:
     if not isinstance(user, dict) or not user.get("id"):
-        raise _BadField(field, f"missing or malformed user in {field!r}")
+        raise BadField(field, f"missing or malformed user in {field!r}")
     name = user.get("nickname") or user.get("name")
     return IdentityRef(
         PLATFORM,
@@ -434,7 +428,7 @@ def _edit(
         return
     try:
         edited = _time(raw, "timestampEdited")
-    except _BadField:
+    except BadField:
         return
     payload = {**base, "message_id": sid, "text": text, "edited_at": edited.isoformat()}
     yield Event(
@@ -503,7 +497,7 @@ def _iso(value: Any) -> str | None:
         return None
     try:
         return _time(value, "timestampEdited").isoformat()
-    except _BadField:
+    except BadField:
         return None
 
 

@@ -31,6 +31,7 @@ import ijson
 from qunyun.errors import ImportFormatError
 from qunyun.events import Event, GroupRef, IdentityRef, JoinMethod, Kind, MsgType
 from qunyun.importers.base import (
+    BadField,
     CountingReader,
     ImportOptions,
     InputFile,
@@ -90,13 +91,6 @@ class _Position:
 
     def __call__(self) -> int:
         return self.reader.count if self.reader is not None else 0
-
-
-class _BadField(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 class SlackImporter:
@@ -247,14 +241,14 @@ def _message(label: str, group: GroupRef, ws: _Workspace, index: int, msg: Any) 
         ts = _ts(ts_raw, "ts")
         where = f"[{index}] ts {ts_raw}"
         yield from _translate(group, ws, msg, str(ts_raw), ts)
-    except _BadField as bad:
+    except BadField as bad:
         yield Rejected(label, bad.message, record=where, field=bad.field)
 
 
 def _ts(value: Any, field: str) -> datetime:
     match = _TS_RE.match(value) if isinstance(value, str) else None
     if match is None:
-        raise _BadField(field, f"missing or malformed Slack timestamp {value!r}")
+        raise BadField(field, f"missing or malformed Slack timestamp {value!r}")
     micros = int((match.group(2) or "0").ljust(6, "0"))
     return datetime.fromtimestamp(int(match.group(1)), UTC).replace(microsecond=micros)
 
@@ -271,7 +265,7 @@ def _actor(ws: _Workspace, msg: dict[str, Any]) -> IdentityRef:
         profile = _dict(msg, "bot_profile")
         name = msg.get("username") or profile.get("name")
         return IdentityRef(PLATFORM, bot_id, str(name) if name else None, True)
-    raise _BadField("user", "message has neither a user nor a bot_id")
+    raise BadField("user", "message has neither a user nor a bot_id")
 
 
 def _translate(
@@ -461,7 +455,7 @@ def _edit_event(
         return None
     try:
         when = _ts(edited.get("ts"), "edited.ts")
-    except _BadField:
+    except BadField:
         return None
     who = ws.user(str(edited["user"])) if edited.get("user") else None
     return Event(
@@ -481,7 +475,7 @@ def _changed(
 ) -> Iterator[Event]:
     inner = msg.get("message")
     if not isinstance(inner, dict):
-        raise _BadField("message", "message_changed without the changed message")
+        raise BadField("message", "message_changed without the changed message")
     text = render(inner.get("text"), ws)[0]
     actor = _actor(ws, inner) if inner.get("user") or inner.get("bot_id") else None
     yield Event(
