@@ -346,7 +346,12 @@ def report_cmd(
     end: Annotated[
         str | None, typer.Option("--to", help="Last day (default: newest data).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", help="table, json, html or pdf.")] = "table",
+    lang: Annotated[str, typer.Option(help="Language of html/pdf: zh or en.")] = "zh",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File for html/pdf (default: report-FROM-TO.EXT)."),
+    ] = None,
     db: DbOpt = None,
 ) -> None:
     """Metrics for groups over a date range. 社群数据报告。
@@ -357,10 +362,13 @@ def report_cmd(
     from qunyun.analytics import report, rollups
     from qunyun.analytics.scope import resolve
 
-    if fmt not in ("table", "json"):
+    if fmt not in ("table", "json", "html", "pdf"):
         raise UserError(
-            f"--format must be table or json, not {fmt!r}", zh="--format 须为 table 或 json"
+            f"--format must be table, json, html or pdf, not {fmt!r}",
+            zh="--format 须为 table、json、html 或 pdf",
         )
+    if lang not in ("zh", "en"):
+        raise UserError(f"--lang must be zh or en, not {lang!r}", zh="--lang 须为 zh 或 en")
     engine = _store(db)
     with err.status("computing the report… 正在计算报告…"):
         rollups.catch_up(engine)
@@ -368,6 +376,20 @@ def report_cmd(
             doc = report.build(conn, resolve(conn, group, start, end, month))
     if fmt == "json":
         _emit_json(doc)
+        return
+    if fmt in ("html", "pdf"):
+        from qunyun.reports.html import render_html
+
+        page = render_html(doc, lang)
+        target = output or Path(f"report-{doc['scope']['from']}-{doc['scope']['to']}.{fmt}")
+        if fmt == "html":
+            target.write_text(page, encoding="utf-8")
+        else:
+            from qunyun.reports.pdf import render_pdf
+
+            with err.status("printing the PDF… 正在生成 PDF…"):
+                render_pdf(page, target)
+        out.print(f"wrote {target}")
         return
     _print_report(doc)
 

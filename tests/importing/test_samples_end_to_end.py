@@ -131,8 +131,9 @@ def test_parallel_reader_gives_the_same_result(tmp_path: Path) -> None:
         rep = run_import(engine, SAMPLES / "telegram/account_export", tz="UTC", parallel=parallel)
         with engine.connect() as conn:
             rows = conn.execute(
-                select(events.c.source_event_id, events.c.kind, events.c.ts, events.c.payload)
-                .order_by(events.c.source_event_id)
+                select(
+                    events.c.source_event_id, events.c.kind, events.c.ts, events.c.payload
+                ).order_by(events.c.source_event_id)
             ).all()
         dumps.append((rep.totals(), [tuple(r) for r in rows]))
     assert dumps[0] == dumps[1]

@@ -91,14 +91,19 @@ def joins_by_source(data: ScopeData) -> list[dict[str, Any]]:
     totals: Counter[tuple[str, str]] = Counter()
     for (_day, method, source, _g), n in data.joins.items():
         totals[(method, source)] += n
+    names = {m.identity_id: m.name for m in data.members}
     out = []
     for key, n in totals.most_common():
         ms = cohort.get(key, [])
+        inviter = None
+        if key[1].startswith("identity:"):
+            inviter = names.get(int(key[1].split(":", 1)[1]))
         w4 = [m for m in ms if m.entry_day + 28 <= data.data_end_day]
         out.append(
             {
                 "method": key[0],
                 "source": key[1],
+                "inviter": inviter,
                 "joins": n,
                 "share": round(n / max(1, sum(totals.values())), 4),
                 "retained_4w": _share(sum(is_member_on(m, m.entry_day + 28) for m in w4), len(w4)),

@@ -1,0 +1,1 @@
+"""Renderings of the report document: plain-language findings and a self-contained HTML."""
