@@ -135,6 +135,7 @@ def _frame(width: int, height: int) -> str:
 
 def _yticks(lo: float, hi: float, pad_l: int, pad_t: int, h: float, width: int) -> list[str]:
     out = []
+    small = hi - lo < 8
     for k in range(5):
         v = lo + (hi - lo) * k / 4
         y = pad_t + h * (1 - k / 4)
@@ -143,7 +144,7 @@ def _yticks(lo: float, hi: float, pad_l: int, pad_t: int, h: float, width: int) 
         )
         out.append(
             f'<text x="{pad_l - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{TEXT}" '
-            f'font-size="11">{_short(v)}</text>'
+            f'font-size="11">{f"{v:.1f}" if small else _short(v)}</text>'
         )
     return out
 

@@ -123,6 +123,12 @@ _env = Environment(
 )
 
 
+_SHORT_DAYS = {
+    "zh": WEEKDAYS["zh"],
+    "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+}
+
+
 def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x * 100:.0f}%"
 
@@ -158,7 +164,7 @@ def render_html(doc: dict[str, Any], lang: str = "zh") -> str:
             ],
         ),
         "sources": charts.hbars(sources),
-        "heatmap": charts.heatmap(a["heatmap"], WEEKDAYS[lang]),
+        "heatmap": charts.heatmap(a["heatmap"], _SHORT_DAYS[lang]),
         "funnel": charts.hbars([(name, n, f"{n:,}") for name, n in steps]),
     }
     titles = [x["title"] for x in doc["scope"]["groups"]]
