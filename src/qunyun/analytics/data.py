@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, func, select
 
 from qunyun.analytics.scope import Scope, local_day
 from qunyun.store.schema import (
@@ -49,7 +49,8 @@ class Member:
 class ScopeData:
     scope: Scope
     members: list[Member] = field(default_factory=list)
-    #: (group_id, local_hour) -> [messages, effective, questions, bot, joins, exits]
+    #: (group_id, local_hour) -> [messages, effective, questions, bot, joins, exits],
+    #: for the hours of the range only
     hourly: dict[tuple[int, int], list[int]] = field(default_factory=dict)
     #: (group_id, identity_id) -> {local_day: (messages, effective)}
     daily: dict[tuple[int, int], dict[int, tuple[int, int]]] = field(default_factory=dict)
@@ -120,10 +121,17 @@ def load(conn: Connection, scope: Scope) -> ScopeData:
             h.bot_messages,
             h.joins,
             h.exits,
-        ).where(h.group_id.in_(gids), h.local_hour >= lo * 24, h.local_hour < (hi + 1) * 24)
+        ).where(
+            h.group_id.in_(gids),
+            h.local_hour >= scope.first_day * 24,
+            h.local_hour < (scope.last_day + 1) * 24,
+        )
     ):
         data.hourly[(hr[0], hr[1])] = list(hr[2:])
-        data.data_end_day = max(data.data_end_day, hr[1] // 24)
+    newest = conn.execute(
+        select(func.max(h.local_hour)).where(h.group_id.in_(gids), h.local_hour < (hi + 1) * 24)
+    ).scalar()
+    data.data_end_day = int(newest) // 24 if newest is not None else 0
     d = member_daily.c
     for g, day, ident, msgs, eff in conn.execute(
         select(d.group_id, d.local_day, d.identity_id, d.messages, d.effective).where(
