@@ -346,7 +346,9 @@ def report_cmd(
     end: Annotated[
         str | None, typer.Option("--to", help="Last day (default: newest data).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, json, html or pdf.")] = "table",
+    fmt: Annotated[
+        str, typer.Option("--format", help="table, json, csv (one row a day), html or pdf.")
+    ] = "table",
     lang: Annotated[str, typer.Option(help="Language of html/pdf: zh or en.")] = "zh",
     output: Annotated[
         Path | None,
@@ -362,10 +364,10 @@ def report_cmd(
     from qunyun.analytics import report, rollups
     from qunyun.analytics.scope import resolve
 
-    if fmt not in ("table", "json", "html", "pdf"):
+    if fmt not in ("table", "json", "csv", "html", "pdf"):
         raise UserError(
-            f"--format must be table, json, html or pdf, not {fmt!r}",
-            zh="--format 须为 table、json、html 或 pdf",
+            f"--format must be table, json, csv, html or pdf, not {fmt!r}",
+            zh="--format 须为 table、json、csv、html 或 pdf",
         )
     if lang not in ("zh", "en"):
         raise UserError(f"--lang must be zh or en, not {lang!r}", zh="--lang 须为 zh 或 en")
@@ -376,6 +378,11 @@ def report_cmd(
             doc = report.build(conn, resolve(conn, group, start, end, month))
     if fmt == "json":
         _emit_json(doc)
+        return
+    if fmt == "csv":
+        from qunyun.reports.csv_export import render_csv
+
+        sys.stdout.write(render_csv(doc))
         return
     if fmt in ("html", "pdf"):
         from qunyun.reports.html import render_html

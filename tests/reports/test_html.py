@@ -64,3 +64,22 @@ def test_pdf(sqlite_engine: Engine, tmp_path: Path) -> None:
     render_pdf(render_html(_doc(sqlite_engine), "zh"), out)
     data = out.read_bytes()
     assert data.startswith(b"%PDF") and len(data) > 5000
+
+
+def test_csv_one_row_per_day(sqlite_engine: Engine) -> None:
+    import csv
+    import io
+
+    from qunyun.reports.csv_export import COLUMNS, render_csv
+
+    doc = _doc(sqlite_engine)
+    rows = list(csv.DictReader(io.StringIO(render_csv(doc))))
+    assert tuple(rows[0]) == COLUMNS and len(rows) == 31
+    first = rows[0]  # 1 March: both joins and both messages
+    assert (first["date"], first["joins"], first["messages"], first["effective"]) == (
+        "2024-03-01",
+        "2",
+        "2",
+        "2",
+    )
+    assert sum(int(r["messages"]) for r in rows) == doc["activity"]["messages"]
