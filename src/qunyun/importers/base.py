@@ -190,6 +190,17 @@ class CountingReader(io.RawIOBase):
         super().close()
 
 
+class LazyPosition:
+    """``SourceFile.position`` for a file whose reader is opened later, inside the
+    records generator: bytes read so far, 0 before it is opened."""
+
+    def __init__(self) -> None:
+        self.reader: CountingReader | None = None
+
+    def __call__(self) -> int:
+        return self.reader.count if self.reader is not None else 0
+
+
 def open_text(fh: IO[bytes], encoding: str = "utf-8-sig") -> io.TextIOWrapper:
     """Text over a binary stream; ``utf-8-sig`` drops the BOM that Windows tools write."""
     return io.TextIOWrapper(fh, encoding=encoding, errors="replace", newline=None)

@@ -36,6 +36,7 @@ from qunyun.importers.base import (
     CountingReader,
     ImportOptions,
     InputFile,
+    LazyPosition,
     Record,
     Rejected,
     SourceFile,
@@ -65,16 +66,6 @@ _SYSTEM_KINDS = frozenset(
         "ThreadCreated",
     }
 )
-
-
-class _Position:
-    """Bytes read so far from the file being parsed (0 before it is opened)."""
-
-    def __init__(self) -> None:
-        self.reader: CountingReader | None = None
-
-    def __call__(self) -> int:
-        return self.reader.count if self.reader is not None else 0
 
 
 class _Context:
@@ -135,7 +126,7 @@ class DiscordImporter:
                 code="import_format",
             )
         for inp in chosen:
-            pos = _Position()
+            pos = LazyPosition()
             yield SourceFile(inp.label, _records(inp, pos), size=inp.size, position=pos)
 
 
@@ -175,7 +166,7 @@ def _stream(fh: IO[bytes] | CountingReader) -> Iterator[tuple[str, Any]]:
                 yield prefix, value
 
 
-def _records(inp: InputFile, pos: _Position) -> Iterator[Record]:
+def _records(inp: InputFile, pos: LazyPosition) -> Iterator[Record]:
     header: dict[str, Any] = {}
     ctx: _Context | None = None
     index = 0

@@ -33,6 +33,7 @@ from qunyun.importers.base import (
     CountingReader,
     ImportOptions,
     InputFile,
+    LazyPosition,
     Record,
     Rejected,
     SourceFile,
@@ -349,14 +350,6 @@ def channel_from_name(name: str) -> str:
 # --------------------------------------------------------------------------- importer
 
 
-class _Position:
-    def __init__(self) -> None:
-        self.reader: CountingReader | None = None
-
-    def __call__(self) -> int:
-        return self.reader.count if self.reader is not None else 0
-
-
 class IrcImporter:
     name = "irc"
     platform = PLATFORM
@@ -387,7 +380,7 @@ class IrcImporter:
                 code="import_format",
             )
         for inp, dialect in chosen:
-            pos = _Position()
+            pos = LazyPosition()
             yield SourceFile(
                 inp.label, _records(inp, dialect, options, pos), size=inp.size, position=pos
             )
@@ -567,7 +560,7 @@ class _Reader:
 
 
 def _records(
-    inp: InputFile, dialect: str, options: ImportOptions, pos: _Position
+    inp: InputFile, dialect: str, options: ImportOptions, pos: LazyPosition
 ) -> Iterator[Record]:
     reader = _Reader(inp, dialect, options)
     with inp.open() as raw:

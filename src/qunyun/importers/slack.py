@@ -35,6 +35,7 @@ from qunyun.importers.base import (
     CountingReader,
     ImportOptions,
     InputFile,
+    LazyPosition,
     Record,
     Rejected,
     SourceFile,
@@ -85,14 +86,6 @@ class _Workspace:
         return IdentityRef(PLATFORM, uid, name)
 
 
-class _Position:
-    def __init__(self) -> None:
-        self.reader: CountingReader | None = None
-
-    def __call__(self) -> int:
-        return self.reader.count if self.reader is not None else 0
-
-
 class SlackImporter:
     name = "slack"
     platform = PLATFORM
@@ -122,7 +115,7 @@ class SlackImporter:
         workspace = _load_workspace(inputs)
         for day in days:
             group = _group_for(day, path, workspace, options)
-            pos = _Position()
+            pos = LazyPosition()
             yield SourceFile(
                 day.label, _records(day, group, workspace, pos), size=day.size, position=pos
             )
@@ -215,7 +208,9 @@ def _group_for(day: InputFile, path: Path, ws: _Workspace, options: ImportOption
 # --------------------------------------------------------------------------- records
 
 
-def _records(day: InputFile, group: GroupRef, ws: _Workspace, pos: _Position) -> Iterator[Record]:
+def _records(
+    day: InputFile, group: GroupRef, ws: _Workspace, pos: LazyPosition
+) -> Iterator[Record]:
     index = 0
     with day.open() as raw:
         reader = CountingReader(raw)

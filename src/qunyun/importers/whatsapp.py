@@ -37,6 +37,7 @@ from qunyun.importers.base import (
     CountingReader,
     ImportOptions,
     InputFile,
+    LazyPosition,
     Record,
     Rejected,
     SourceFile,
@@ -126,14 +127,6 @@ class _Pending:
         if self.more is None:
             return self.first
         return "\n".join([self.first, *self.more])
-
-
-@dataclass
-class _Progress:
-    reader: CountingReader | None = None
-
-    def position(self) -> int:
-        return self.reader.count if self.reader is not None else 0
 
 
 def _id_hash(wall: str, author: str, text: str, n: int) -> str:
@@ -397,7 +390,9 @@ def _is_chat(inp: InputFile) -> bool:
     return _header_hits(head) > 0
 
 
-def _records(inp: InputFile, group: GroupRef, tz: tzinfo, progress: _Progress) -> Iterator[Record]:
+def _records(
+    inp: InputFile, group: GroupRef, tz: tzinfo, progress: LazyPosition
+) -> Iterator[Record]:
     with inp.open() as fh:
         order = detect_order(open_text(fh), tz)
     with inp.open() as raw:
@@ -478,12 +473,12 @@ class WhatsAppImporter:
             )
         for inp in chats:
             group = group_ref(_title_for(inp, path, options))
-            progress = _Progress()
+            progress = LazyPosition()
             yield SourceFile(
                 label=inp.label,
                 records=_records(inp, group, options.tz, progress),
                 size=inp.size,
-                position=progress.position,
+                position=progress,
             )
 
 
