@@ -38,3 +38,37 @@ class StrictImportAborted(UserError):
     """``--strict`` met a bad record: nothing was written."""
 
     code = "import_strict_aborted"
+
+
+class NotFound(UserError):
+    """A named thing (group, member, user, token, job) does not exist or is not visible."""
+
+    code = "not_found"
+
+
+class Conflict(UserError):
+    """The request clashes with what exists (a user name taken, a job already finished)."""
+
+    code = "conflict"
+
+
+class AuthenticationFailed(UserError):
+    """Wrong or missing credentials; deliberately vague about which part was wrong."""
+
+    code = "unauthenticated"
+
+
+class PermissionDenied(UserError):
+    """The caller is known but their role or group scope does not allow this."""
+
+    code = "forbidden"
+
+
+class TooManyAttempts(UserError):
+    """Login attempts are rate-limited; ``retry_after`` is in seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, zh: str | None = None, retry_after: int = 60) -> None:
+        super().__init__(message, zh=zh)
+        self.retry_after = retry_after

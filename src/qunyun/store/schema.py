@@ -259,3 +259,102 @@ questions = Table(
     Column("actor_id", Integer, ForeignKey("identities.id"), nullable=False),
     Index(None, "group_id", "ts"),
 )
+
+# --------------------------------------------------------------------------- console
+# Accounts, sessions, tokens, the audit log, settings and background jobs of the
+# web console (qunyun.accounts, qunyun.jobs). Secrets are stored only as hashes.
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),  # owner | admin | operator | viewer
+    # operators and viewers see the groups in user_groups, or every group when set
+    Column("all_groups", Boolean, nullable=False, server_default="0"),
+    Column("lang", String(8)),
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("password_changed_at", UtcDateTime, nullable=False),
+)
+
+user_groups = Table(
+    "user_groups",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(128), nullable=False),
+    # sha256 of the secret part; the token itself is shown once and never stored
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("secret_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # "user:<name>" and "ip:<address>": both are limited
+    Column("key", String(160), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "key", "at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    # kept as written so the log still says who after the user is gone
+    Column("user_name", String(64)),
+    Column("action", String(64), nullable=False),
+    Column("target", Text),
+    Column("detail", Payload),
+    Column("ip", String(64)),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),  # import
+    Column("status", String(16), nullable=False),  # queued | running | done | failed
+    Column("params", Payload, nullable=False),
+    Column("progress", Payload),
+    Column("result", Payload),
+    Column("error", Text),
+    Column("created_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime),
+    Column("finished_at", UtcDateTime),
+    # which worker process claimed it: a crashed worker's jobs are found and retried
+    Column("worker", String(128)),
+    Index(None, "status", "id"),
+)

@@ -1,0 +1,80 @@
+"""The background worker: runs queued jobs and keeps rollups current.
+
+``qunyun serve`` runs one in a thread by default; ``qunyun worker`` runs it as its
+own process (several can share one PostgreSQL store).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Engine, text
+
+from qunyun.analytics import rollups
+from qunyun.jobs import imports, queue
+
+log = logging.getLogger("qunyun.worker")
+
+RUNNERS: dict[str, Callable[[Engine, queue.Job], None]] = {"import": imports.run}
+#: a lock id for rollup upkeep, so two workers on one PostgreSQL never fold twice
+_ROLLUP_LOCK = 0x71756E79
+
+
+class Worker:
+    def __init__(self, engine: Engine, *, poll: float = 1.0, upkeep_every: float = 30.0) -> None:
+        self.engine = engine
+        self.poll = poll
+        self.upkeep_every = upkeep_every
+        self.stop = threading.Event()
+        self.name = queue.worker_name()
+
+    def run(self) -> None:
+        queue.requeue_orphans(self.engine)
+        next_upkeep = 0.0
+        while not self.stop.is_set():
+            if time.monotonic() >= next_upkeep:
+                self.upkeep()
+                next_upkeep = time.monotonic() + self.upkeep_every
+            if not self.step():
+                self.stop.wait(self.poll)
+
+    def step(self) -> bool:
+        """Run one queued job; False when there was none."""
+        job = queue.claim(self.engine, self.name)
+        if job is None:
+            return False
+        log.info("job %s (%s) started", job.id, job.kind)
+        try:
+            RUNNERS[job.kind](self.engine, job)
+        except Exception:
+            log.exception("job %s failed", job.id)
+        return True
+
+    def upkeep(self) -> None:
+        """Fold events written without rollups (bulk loads, older versions)."""
+        try:
+            if self.engine.dialect.name == "postgresql":
+                with self.engine.connect() as conn:
+                    got = conn.execute(
+                        text("SELECT pg_try_advisory_lock(:k)"), {"k": _ROLLUP_LOCK}
+                    ).scalar()
+                    conn.commit()
+                    if not got:
+                        return
+                    try:
+                        rollups.catch_up(self.engine)
+                    finally:
+                        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ROLLUP_LOCK})
+                        conn.commit()
+            else:
+                rollups.catch_up(self.engine)
+        except Exception:
+            log.exception("rollup upkeep failed")
+
+    def start_thread(self) -> threading.Thread:
+        t = threading.Thread(target=self.run, name="qunyun-worker", daemon=True)
+        t.start()
+        return t
