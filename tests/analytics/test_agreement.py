@@ -71,9 +71,7 @@ class AgreementContract(EngineContract):
                 assert totals == report_numbers(full)
                 assert ov["totals"]["dying"] == len(full["dying_groups"])
                 assert ov["totals"]["messages"] > 1000 and ov["totals"]["net"] != 0
-                by_day = zip(
-                    full["growth"]["by_day"], full["activity"]["by_day"], strict=True
-                )
+                by_day = zip(full["growth"]["by_day"], full["activity"]["by_day"], strict=True)
                 assert ov["daily"] == [
                     {
                         "date": g["date"],
@@ -108,9 +106,7 @@ class AgreementContract(EngineContract):
                 for g in scope.groups:
                     one = Scope((g,), scope.first_day, scope.last_day)
                     start, end = report._utc_bounds(one)
-                    asked = response.answer_times(
-                        conn, [g.id], start, end + timedelta(days=7), end
-                    )
+                    asked = response.answer_times(conn, [g.id], start, end + timedelta(days=7), end)
                     assert response.summary(asked) == reference_response(conn, one)
             # a window that closes before answers come: the unanswered stay unanswered
             scope = resolve(conn, None, month="2025-02")

@@ -172,5 +172,3 @@ class TestOverviewSqlite(OverviewContract):
 @pytest.mark.postgres
 class TestOverviewPostgres(OverviewContract):
     engine_name = "postgres"
-
-

@@ -91,4 +91,3 @@ def utc_window(scope: Scope, first: int, last: int) -> tuple[datetime, datetime]
         starts.append(day_start(first, zone))
         ends.append(day_start(last + 1, zone))
     return min(starts), max(ends)
-

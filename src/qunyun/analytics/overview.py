@@ -120,9 +120,7 @@ def _day_sums(
     return [(g, int(d), int(j), int(x), int(m), int(e)) for g, d, j, x, m, e in conn.execute(q)]
 
 
-def _active(
-    conn: Connection, gids: list[int], first: int, last: int
-) -> dict[int, tuple[int, int]]:
+def _active(conn: Connection, gids: list[int], first: int, last: int) -> dict[int, tuple[int, int]]:
     """Per group: distinct members active in the range, and in its last MAU_DAYS days."""
     d = member_daily.c
     mau_from = last - MAU_DAYS + 1

@@ -106,6 +106,4 @@ def medians(asked: Iterable[Asked]) -> dict[int, float | None]:
         waits = by_group[a.group_id]  # a group whose questions all went unanswered: None
         if a.minutes is not None:
             waits.append(a.minutes)
-    return {
-        g: round(statistics.median(xs), 1) if xs else None for g, xs in by_group.items()
-    }
+    return {g: round(statistics.median(xs), 1) if xs else None for g, xs in by_group.items()}
