@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, func, select
 
+from qunyun.analytics import members as members_mod
 from qunyun.analytics.scope import Scope, local_day
 from qunyun.store.schema import (
     events,
@@ -25,8 +27,9 @@ from qunyun.store.schema import (
 
 #: how far past the range member activity is read (retention looks 12 weeks on)
 LOOK_AHEAD_DAYS = 12 * 7 + 7
-#: how far before the range (lifecycle "silent" looks back 30 days)
-LOOK_BACK_DAYS = 31
+#: how far back from the last day everyone's activity is read (lifecycle's "silent"
+#: looks at the last 30 days, even of a range shorter than that)
+LOOK_BACK_DAYS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +66,7 @@ class ScopeData:
 def load(conn: Connection, scope: Scope) -> ScopeData:
     data = ScopeData(scope)
     gids = scope.group_ids
-    zones = {g.id: scope.zone(g.id) for g in scope.groups}
+    zones = {g.id: ZoneInfo(g.tz) for g in scope.groups}
     m = memberships.c
     q = (
         select(
@@ -109,7 +112,6 @@ def load(conn: Connection, scope: Scope) -> ScopeData:
                 r.message_count,
             )
         )
-    lo, hi = scope.first_day - LOOK_BACK_DAYS, scope.last_day + LOOK_AHEAD_DAYS
     h = group_hourly.c
     for hr in conn.execute(
         select(
@@ -126,25 +128,49 @@ def load(conn: Connection, scope: Scope) -> ScopeData:
             h.local_hour >= scope.first_day * 24,
             h.local_hour < (scope.last_day + 1) * 24,
         )
-    ):
+    ).all():
         data.hourly[(hr[0], hr[1])] = list(hr[2:])
+    hi = scope.last_day + LOOK_AHEAD_DAYS
     newest = conn.execute(
         select(func.max(h.local_hour)).where(h.group_id.in_(gids), h.local_hour < (hi + 1) * 24)
     ).scalar()
     data.data_end_day = int(newest) // 24 if newest is not None else 0
     d = member_daily.c
-    for g, day, ident, msgs, eff in conn.execute(
-        select(d.group_id, d.local_day, d.identity_id, d.messages, d.effective).where(
-            d.group_id.in_(gids), d.local_day >= lo, d.local_day <= hi
+    # everyone's days from the look-back to the end of the range …
+    lo = min(scope.first_day, scope.last_day - LOOK_BACK_DAYS + 1)
+    rows = list(
+        conn.execute(
+            select(d.group_id, d.local_day, d.identity_id, d.messages, d.effective).where(
+                d.group_id.in_(gids), d.local_day >= lo, d.local_day <= scope.last_day
+            )
+        ).all()
+    )
+    # … and after it only for those who joined in the range: retention, the funnel
+    # and 4-week outcomes follow newcomers, and nothing else looks past the last day
+    first_at, end_at = members_mod.utc_window(scope, scope.first_day, scope.last_day)
+    rows += conn.execute(
+        select(d.group_id, d.local_day, d.identity_id, d.messages, d.effective)
+        .join(memberships, and_(m.group_id == d.group_id, m.identity_id == d.identity_id))
+        .where(
+            d.group_id.in_(gids),
+            d.local_day > scope.last_day,
+            d.local_day <= hi,
+            m.first_joined_at >= first_at,
+            m.first_joined_at < end_at,
         )
-    ):
-        data.daily.setdefault((g, ident), {})[day] = (msgs, eff)
+    ).all()
+    daily = data.daily
+    for g, day, ident, msgs, eff in rows:
+        days = daily.get((g, ident))
+        if days is None:
+            days = daily[(g, ident)] = {}
+        days[day] = (msgs, eff)
     j = join_daily.c
     for g, day, method, source, n in conn.execute(
         select(j.group_id, j.local_day, j.method, j.source, j.joins).where(
             j.group_id.in_(gids), j.local_day >= scope.first_day, j.local_day <= scope.last_day
         )
-    ):
+    ).all():
         data.joins[(day, method, source, g)] = n
     return data
 

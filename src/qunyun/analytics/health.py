@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
-from qunyun.analytics.data import Said, messages
-from qunyun.analytics.metrics import first_response
-from qunyun.analytics.scope import Scope, day_date, local_day
-from qunyun.store.schema import group_hourly, identities, member_daily, memberships
+from qunyun.analytics import members, response
+from qunyun.analytics.scope import Scope, day_date
+from qunyun.store.schema import group_hourly, member_daily
 
 WINDOW = 28
 DYING_RATIO = 0.5
@@ -119,35 +117,13 @@ def _mau(conn: Connection, gids: list[int], end: int) -> dict[int, int]:
 
 def _member_counts(conn: Connection, scope: Scope, end: int) -> dict[int, tuple[int, int, int]]:
     """(members WINDOW days ago, members at end, of the former still in at end) per group."""
-    m = memberships.c
-    q = (
-        select(m.group_id, m.first_joined_at, m.first_seen_at, m.last_joined_at, m.last_left_at)
-        .join(identities, identities.c.id == m.identity_id)
-        .where(m.group_id.in_(scope.group_ids), identities.c.is_bot.is_(False))
-    )
-    zones = {g.id: scope.zone(g.id) for g in scope.groups}
-    start = end - WINDOW
-    acc: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for g, fj, fs, lj, ll in conn.execute(q):
-        tz = zones[g]
-        entry = local_day(fj or fs, tz)
-        over = ll is not None and (lj is None or ll >= lj)
-        exit_day = local_day(ll, tz) if over else None
-        at_start = entry <= start and (exit_day is None or exit_day > start)
-        at_end = entry <= end and (exit_day is None or exit_day > end)
-        a = acc[g]
-        a[0] += at_start
-        a[1] += at_end
-        a[2] += at_start and at_end
-    return {g: (a[0], a[1], a[2]) for g, a in acc.items()}
+    return members.counts(conn, scope, end - WINDOW, end)
 
 
 def _response(conn: Connection, scope: Scope, end: int) -> dict[int, float | None]:
+    """Median first response per group over the window (UTC days, one day of slack each side)."""
     last = day_date(end) + timedelta(days=1)
     first = last - timedelta(days=WINDOW)
     lo = datetime(first.year, first.month, first.day, tzinfo=UTC) - timedelta(days=1)
     hi = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
-    by_group: dict[int, list[Said]] = defaultdict(list)
-    for s in messages(conn, scope, lo, hi):
-        by_group[s.group_id].append(s)
-    return {g: first_response(said, hi)["median_minutes"] for g, said in by_group.items()}
+    return response.medians(response.answer_times(conn, scope.group_ids, lo, hi, hi))

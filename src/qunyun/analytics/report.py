@@ -14,6 +14,7 @@ from sqlalchemy import Connection, and_, func, select
 from qunyun import clock
 from qunyun.analytics import data as data_mod
 from qunyun.analytics import metrics, topics
+from qunyun.analytics import response as response_mod
 from qunyun.analytics.health import group_health
 from qunyun.analytics.scope import Scope, day_date
 from qunyun.store.schema import events
@@ -26,8 +27,8 @@ def build(
 ) -> dict[str, Any]:
     data = data_mod.load(conn, scope)
     start, end = _utc_bounds(scope)
-    said = data_mod.messages(conn, scope, start, end + timedelta(days=7))
-    response = metrics.first_response(said, end)
+    asked = response_mod.answer_times(conn, scope.group_ids, start, end + timedelta(days=7), end)
+    response = response_mod.summary(asked)
     firsts = _first_messages(conn, data)
     health = group_health(conn, scope)
     doc = {

@@ -1,0 +1,93 @@
+"""Member counts of many groups on given days, counted by the store.
+
+"Member on day d" (docs/metrics.md) only compares a membership's entry and final
+exit with the end of d, and the end of a local day is one UTC instant per zone,
+so the store can count with plain comparisons on the indexed group key. The
+per-row Python version (every membership turned into local days) was what made
+health and the all-groups overview read hundreds of thousands of rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Connection, and_, case, false, func, or_, select
+
+from qunyun.analytics.scope import Scope, day_date
+from qunyun.store.schema import identities, memberships
+
+
+def day_start(day: int, tz: ZoneInfo) -> datetime:
+    """The UTC instant local day ``day`` begins in ``tz`` (its midnight, or the first
+    instant after a gap when midnight does not exist there that day)."""
+    d = day_date(day)
+    return datetime(d.year, d.month, d.day, tzinfo=tz).astimezone(UTC)
+
+
+def member_before(b: datetime) -> ColumnElement[bool]:
+    """A membership that is a member at the instant just before ``b``.
+
+    Entry (first join, else first seen) before ``b``, and not over, or over with
+    its last exit at or after ``b`` — the same rule as metrics.is_member_on with
+    ``b`` the start of the day after.
+    """
+    m = memberships.c
+    entry = func.coalesce(m.first_joined_at, m.first_seen_at)
+    not_over = or_(
+        m.last_left_at.is_(None),
+        and_(m.last_joined_at.is_not(None), m.last_left_at < m.last_joined_at),
+    )
+    return and_(entry < b, or_(not_over, m.last_left_at >= b))
+
+
+def zones(scope: Scope) -> dict[str, list[int]]:
+    """Group ids of the scope by time zone name."""
+    out: dict[str, list[int]] = defaultdict(list)
+    for g in scope.groups:
+        out[g.tz].append(g.id)
+    return out
+
+
+def counts(
+    conn: Connection, scope: Scope, first: int, last: int, group_ids: Iterable[int] | None = None
+) -> dict[int, tuple[int, int, int]]:
+    """Per group: (members at the end of day ``first``, at the end of day ``last``,
+    of the former how many are members at the end of ``last`` too). Humans only;
+    groups with no membership rows are absent."""
+    wanted = set(scope.group_ids if group_ids is None else group_ids)
+    m = memberships.c
+    out: dict[int, tuple[int, int, int]] = {}
+    for tz, gids in zones(scope).items():
+        ids = [g for g in gids if g in wanted]
+        if not ids:
+            continue
+        zone = ZoneInfo(tz)
+        at_first = member_before(day_start(first + 1, zone))
+        at_last = member_before(day_start(last + 1, zone))
+        q = (
+            select(
+                m.group_id,
+                func.sum(case((at_first, 1), else_=0)),
+                func.sum(case((at_last, 1), else_=0)),
+                func.sum(case((and_(at_first, at_last), 1), else_=0)),
+            )
+            .join(identities, identities.c.id == m.identity_id)
+            .where(m.group_id.in_(ids), identities.c.is_bot == false())
+            .group_by(m.group_id)
+        )
+        for g, a, b, both in conn.execute(q):
+            out[g] = (int(a or 0), int(b or 0), int(both or 0))
+    return out
+
+
+def utc_window(scope: Scope, first: int, last: int) -> tuple[datetime, datetime]:
+    """Earliest start of local day ``first`` and latest end of ``last`` across the zones."""
+    starts, ends = [], []
+    for tz in zones(scope):
+        zone = ZoneInfo(tz)
+        starts.append(day_start(first, zone))
+        ends.append(day_start(last + 1, zone))
+    return min(starts), max(ends)
