@@ -441,6 +441,229 @@ def _print_report(doc: dict[str, Any]) -> None:
             )
 
 
+# --------------------------------------------------------------------------- console
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Web worker processes (more than 1 suits PostgreSQL).")
+    ] = 1,
+    background: Annotated[
+        bool,
+        typer.Option(
+            "--background/--no-background",
+            help="Run imports and rollup upkeep in this process (else run `qunyun worker`).",
+        ),
+    ] = True,
+    db: DbOpt = None,
+) -> None:
+    """Start the web console and REST API. 启动网页控制台。
+
+    On first start, creates the owner account and prints its one-time password.
+    """
+    import os
+
+    import uvicorn
+
+    from qunyun.accounts import users
+    from qunyun.config import database_url
+
+    url = database_url(db)
+    engine = _store(url)
+    with engine.begin() as conn:
+        password = users.ensure_owner(conn)
+    where = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"
+    if password:
+        out.print(
+            f"\n[bold]qunyun console[/] → {where}\n"
+            f"First start: sign in as [bold]owner[/] with the one-time password "
+            f"[bold yellow]{password}[/]\n"
+            "(shown only now; change it under Settings).\n"
+            f"首次启动：请用用户名 owner 和上面的一次性密码登录 {where}，并在“设置”中修改密码。\n"
+        )
+    else:
+        out.print(f"[bold]qunyun console[/] → {where}")
+    if workers > 1:
+        # several processes import the app themselves; each opens the same store
+        os.environ["QUNYUN_DATABASE_URL"] = url
+        worker = None
+        if background:
+            from qunyun.jobs.worker import Worker
+
+            worker = Worker(engine)
+            worker.start_thread()
+        uvicorn.run(
+            "qunyun.web.app:factory",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+        if worker:
+            worker.stop.set()
+        return
+    from qunyun.web.app import create_app
+
+    uvicorn.run(create_app(engine, worker=background), host=host, port=port, log_level="warning")
+
+
+@app.command("worker")
+def worker_cmd(db: DbOpt = None) -> None:
+    """Run background jobs (imports, rollup upkeep) without the web server. 后台任务进程。"""
+    import logging
+
+    from qunyun.jobs.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    w = Worker(_store(db))
+    err.print(f"worker {w.name} running; Ctrl-C to stop")
+    try:
+        w.run()
+    except KeyboardInterrupt:
+        w.stop.set()
+
+
+user_app = typer.Typer(help="Console users. 控制台用户。", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens. API 令牌。", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+
+@user_app.command("create")
+def user_create_cmd(
+    name: Annotated[str, typer.Argument(help="User name.", show_default=False)],
+    role: Annotated[str, typer.Option(help="owner, admin, operator or viewer.")] = "viewer",
+    groups: Annotated[
+        str | None,
+        typer.Option(
+            help="Groups they see (operators/viewers): comma-separated ids, platform ids or "
+            "titles, or 'all'. Default: none."
+        ),
+    ] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a console user; prints a generated password once. 创建用户。"""
+    from qunyun.accounts import users
+    from qunyun.accounts.roles import CLI
+
+    engine = _store(db)
+    with engine.begin() as conn:
+        specs = [g for g in (groups or "").split(",") if g.strip()]
+        every = specs == ["all"]
+        ids = [] if every else users.resolve_groups(conn, specs)
+        user, password = users.create(conn, CLI, name, role, group_ids=ids, all_groups=every)
+    doc = {"user": user.as_dict(), "password": password}
+    if as_json:
+        _emit_json(doc)
+        return
+    out.print(f"created [bold]{user.name}[/] ({user.role.value})")
+    out.print(f"password (shown once 仅显示一次): [bold yellow]{password}[/]")
+
+
+@user_app.command("list")
+def user_list_cmd(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """List console users. 用户列表。"""
+    from qunyun.accounts import users
+
+    with _store(db).connect() as conn:
+        rows = [u.as_dict() for u in users.all_users(conn)]
+    if as_json:
+        _emit_json({"users": rows})
+        return
+    table = Table("id", "name", "role", "groups", "disabled")
+    for u in rows:
+        gs = "all" if u["all_groups"] else ", ".join(map(str, u["group_ids"])) or "—"
+        table.add_row(str(u["id"]), u["name"], u["role"], gs, "yes" if u["disabled"] else "")
+    out.print(table)
+
+
+@user_app.command("password")
+def user_password_cmd(
+    name: Annotated[str, typer.Argument(help="User name.", show_default=False)],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set a new generated password (e.g. a forgotten one); prints it once. 重置密码。"""
+    from qunyun.accounts import passwords, users
+    from qunyun.accounts.roles import CLI
+
+    new = passwords.one_time_password()
+    with _store(db).begin() as conn:
+        user = users.by_name(conn, name)
+        users.set_password(conn, CLI, user.id, new)
+    if as_json:
+        _emit_json({"user": user.name, "password": new})
+        return
+    out.print(f"new password of [bold]{user.name}[/] (shown once): [bold yellow]{new}[/]")
+
+
+@token_app.command("create")
+def token_create_cmd(
+    user: Annotated[str, typer.Option(help="The user the token acts as.", show_default=False)],
+    name: Annotated[str, typer.Option(help="A label, e.g. the script using it.")] = "cli",
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create an API token; prints it once. 创建 API 令牌。"""
+    from qunyun.accounts import tokens
+    from qunyun.accounts.roles import CLI
+
+    with _store(db).begin() as conn:
+        row, secret = tokens.create(conn, CLI, user, name)
+    if as_json:
+        _emit_json({"token": row, "secret": secret})
+        return
+    out.print(f"token {row['id']} for [bold]{row['user']}[/] (shown once 仅显示一次):")
+    sys.stdout.write(secret + "\n")
+
+
+@token_app.command("list")
+def token_list_cmd(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """List API tokens (never their secrets). 令牌列表。"""
+    from qunyun.accounts import tokens
+    from qunyun.accounts.roles import CLI
+
+    with _store(db).connect() as conn:
+        rows = tokens.listing(conn, CLI, everyone=True)
+    if as_json:
+        _emit_json({"tokens": rows})
+        return
+    table = Table("id", "user", "name", "created", "last used", "revoked")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            r["user"],
+            r["name"],
+            r["created_at"][:16],
+            (r["last_used_at"] or "")[:16],
+            "yes" if r["revoked"] else "",
+        )
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke_cmd(
+    token_id: Annotated[int, typer.Argument(help="Token id (see `qunyun token list`).")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Revoke an API token at once. 吊销令牌。"""
+    from qunyun.accounts import tokens
+    from qunyun.accounts.roles import CLI
+
+    with _store(db).begin() as conn:
+        row = tokens.revoke(conn, CLI, token_id)
+    if as_json:
+        _emit_json({"token": row})
+        return
+    out.print(f"revoked token {row['id']} ({row['user']}/{row['name']})")
+
+
 @app.command("version")
 def version_cmd() -> None:
     """Print qunyun's version."""

@@ -60,6 +60,13 @@ class Actor:
     via: str = "cli"  # session | token | cli
 
     @property
+    def uid(self) -> int:
+        """The user's id; the command line has none and cannot act as a user."""
+        if self.user_id is None:
+            raise UserError("this needs a user account (--user)", zh="此操作需要指定用户（--user）")
+        return self.user_id
+
+    @property
     def sees_all_groups(self) -> bool:
         return self.all_groups or self.role.at_least(Role.admin)
 

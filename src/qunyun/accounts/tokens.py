@@ -55,7 +55,7 @@ def create(
         raise UserError(
             "name the user the token is for (--user)", zh="请指定令牌所属用户（--user）"
         )
-    owner = users_mod.by_name(conn, user_name) if user_name else users_mod.get(conn, actor.user_id)  # type: ignore[arg-type]
+    owner = users_mod.by_name(conn, user_name) if user_name else users_mod.get(conn, actor.uid)
     if owner.id != actor.user_id:
         actor.require(Role.admin)
         if owner.role.at_least(Role.admin) and actor.role is not Role.owner:

@@ -26,7 +26,7 @@ def uploads_dir() -> Path:
     return home_dir() / "uploads"
 
 
-class _JobProgress:
+class JobProgress:
     """importing.Progress that writes into the job row, throttled."""
 
     def __init__(self, engine: Engine, job_id: int) -> None:
@@ -67,7 +67,7 @@ def run(engine: Engine, job: queue.Job) -> None:
             fmt=p.get("format") or None,
             tz=p.get("tz") or None,
             group=p.get("group") or None,
-            progress=_JobProgress(engine, job.id),
+            progress=JobProgress(engine, job.id),
         )
     except UserError as exc:
         queue.finish(
@@ -79,9 +79,9 @@ def run(engine: Engine, job: queue.Job) -> None:
         )
         _discard(path)
         return
-    except Exception as exc:  # a bug: keep the worker alive, show the job as failed
-        queue.finish(engine, job.id, queue.FAILED, error=f"internal error: {exc!r}")
-        raise
+    except Exception:
+        _discard(path)
+        raise  # the worker marks the job failed and lives on
     _assign_new_groups(engine, job, before)
     result = report.as_dict()
     result["path"] = p.get("filename") or path.name

@@ -154,7 +154,7 @@ def _select() -> Any:
 def get(conn: Connection, actor: Actor, job_id: int) -> dict[str, Any]:
     row = conn.execute(_select().where(jobs.c.id == job_id)).first()
     if row is None or not _visible(actor, row):
-        raise NotFound(f"no import job {job_id}", zh=f"没有导入任务 {job_id}")
+        raise NotFound(f"no job {job_id}", zh=f"没有任务 {job_id}")
     return _row(row)
 
 
@@ -164,9 +164,14 @@ def _visible(actor: Actor, row: Any) -> bool:
 
 
 def listing(
-    conn: Connection, actor: Actor, *, kind: str = "import", limit: int = 20, offset: int = 0
+    conn: Connection,
+    actor: Actor,
+    *,
+    kind: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
-    where = [jobs.c.kind == kind]
+    where = [] if kind is None else [jobs.c.kind == kind]
     if not actor.sees_all_groups:
         where.append(jobs.c.created_by == actor.user_id)
     total = conn.execute(select(func.count()).select_from(jobs).where(*where)).scalar_one()

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from sqlalchemy import Engine, text
 
 from qunyun.analytics import rollups
-from qunyun.jobs import imports, queue
+from qunyun.jobs import demo, imports, queue
 
 log = logging.getLogger("qunyun.worker")
 
-RUNNERS: dict[str, Callable[[Engine, queue.Job], None]] = {"import": imports.run}
+RUNNERS: dict[str, Callable[[Engine, queue.Job], None]] = {"import": imports.run, "demo": demo.run}
 #: a lock id for rollup upkeep, so two workers on one PostgreSQL never fold twice
 _ROLLUP_LOCK = 0x71756E79
 
@@ -49,8 +49,9 @@ class Worker:
         log.info("job %s (%s) started", job.id, job.kind)
         try:
             RUNNERS[job.kind](self.engine, job)
-        except Exception:
+        except Exception as exc:
             log.exception("job %s failed", job.id)
+            queue.finish(self.engine, job.id, queue.FAILED, error=f"internal error: {exc!r}")
         return True
 
     def upkeep(self) -> None:

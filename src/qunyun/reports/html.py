@@ -139,7 +139,12 @@ def _source_label(s: dict[str, Any], t: dict[str, str]) -> str:
     return str(s["source"] or t.get(f"method_{s['method']}", s["method"]))
 
 
-def render_html(doc: dict[str, Any], lang: str = "zh") -> str:
+def report_context(doc: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
+    """What the report's sections need: labels, charts and findings for ``doc``.
+
+    The monthly report file and the console's group page both render
+    ``report_sections.html.j2`` with this, so they show the same thing.
+    """
     lang = lang if lang in LABELS else "en"
     t = LABELS[lang]
     g, a, f = doc["growth"], doc["activity"], doc["funnel"]
@@ -167,15 +172,19 @@ def render_html(doc: dict[str, Any], lang: str = "zh") -> str:
         "heatmap": charts.heatmap(a["heatmap"], _SHORT_DAYS[lang]),
         "funnel": charts.hbars([(name, n, f"{n:,}") for name, n in steps]),
     }
+    return {
+        "doc": doc,
+        "t": t,
+        "lang": lang,
+        "charts": rendered,
+        "found": findings(doc, lang),
+        "pct": _pct,
+        "weeks": [1, 2, 4, 8, 12],
+    }
+
+
+def render_html(doc: dict[str, Any], lang: str = "zh") -> str:
+    ctx = report_context(doc, lang)
     titles = [x["title"] for x in doc["scope"]["groups"]]
     scope_title = "、".join(titles[:2]) + (f" +{len(titles) - 2}" if len(titles) > 2 else "")
-    return _env.get_template("report.html.j2").render(
-        doc=doc,
-        t=t,
-        lang=lang,
-        charts=rendered,
-        found=findings(doc, lang),
-        pct=_pct,
-        weeks=[1, 2, 4, 8, 12],
-        scope_title=scope_title,
-    )
+    return _env.get_template("report.html.j2").render(scope_title=scope_title, **ctx)

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -186,6 +187,14 @@ events = Table(
     UniqueConstraint("source_id", "source_event_id"),
     Index(None, "group_id", "ts"),
     Index(None, "actor_id", "ts"),
+    # member events only (join, leave, kick…): a member's timeline finds them cheaply
+    Index(
+        None,
+        "target_id",
+        "ts",
+        sqlite_where=text("target_id IS NOT NULL"),
+        postgresql_where=text("target_id IS NOT NULL"),
+    ),
 )
 
 imports = Table(

@@ -1,0 +1,1 @@
+"""People: one person across groups and platforms, their accounts, memberships and history."""

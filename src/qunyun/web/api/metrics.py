@@ -1,0 +1,260 @@
+"""Overview, groups and their metrics, and the monthly report file."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import Connection, func, select
+
+from qunyun.accounts.roles import Actor, Role
+from qunyun.analytics import overview, report
+from qunyun.analytics.scope import Scope
+from qunyun.errors import NotFound
+from qunyun.store.queries import is_member
+from qunyun.store.schema import groups, memberships
+from qunyun.web import deps, scopes
+from qunyun.web.api.models import Page
+
+router = APIRouter(tags=["metrics"])
+
+GROUP_SORTS = (
+    "title",
+    "members",
+    "joins",
+    "net",
+    "messages",
+    "effective",
+    "active_members",
+    "active_share",
+    "health_score",
+    "change",
+)
+
+
+class Range:
+    """The date-range query parameters every metric takes."""
+
+    def __init__(
+        self,
+        month: str | None = Query(None, max_length=7, description="YYYY-MM"),
+        start: str | None = Query(None, alias="from", max_length=10, description="YYYY-MM-DD"),
+        end: str | None = Query(None, alias="to", max_length=10, description="YYYY-MM-DD"),
+    ) -> None:
+        self.month, self.start, self.end = month, start, end
+
+    def scope(self, c: Connection, actor: Actor, group_id: int | None = None) -> Scope:
+        return scopes.for_request(
+            c, actor, group_id, month=self.month, start=self.start, end=self.end
+        )
+
+
+def _key(name: str, scope: Scope, *extra: Any) -> tuple[Any, ...]:
+    return (name, tuple(scope.group_ids), scope.first_day, scope.last_day, *extra)
+
+
+def overview_doc(request: Request, c: Connection, actor: Actor, rng: Range) -> dict[str, Any]:
+    scope = rng.scope(c, actor)
+    doc: dict[str, Any] = request.app.state.cache.get(
+        c, _key("overview", scope), lambda: overview.build(c, scope)
+    )
+    return doc
+
+
+def group_report(
+    request: Request, c: Connection, actor: Actor, group_id: int, rng: Range
+) -> dict[str, Any]:
+    scope = rng.scope(c, actor, group_id)
+    doc: dict[str, Any] = request.app.state.cache.get(
+        c, _key("report", scope), lambda: report.build(c, scope, keywords=False)
+    )
+    return doc
+
+
+def group_keywords(
+    request: Request, c: Connection, actor: Actor, group_id: int, rng: Range
+) -> dict[str, Any]:
+    scope = rng.scope(c, actor, group_id)
+
+    def compute() -> dict[str, Any]:
+        kw: dict[str, Any] = report.build(c, scope, keywords=True)["keywords"]
+        return kw
+
+    doc: dict[str, Any] = request.app.state.cache.get(c, _key("keywords", scope), compute)
+    return doc
+
+
+@router.get("/overview")
+def get_overview(
+    request: Request,
+    rng: Range = Depends(),
+    actor: Actor = Depends(deps.api_actor),
+    c: Connection = Depends(deps.conn),
+) -> dict[str, Any]:
+    """Totals, day-by-day counts and one row per group, for the groups you can see."""
+    return overview_doc(request, c, actor, rng)
+
+
+def filter_groups(
+    rows: list[dict[str, Any]],
+    *,
+    q: str | None,
+    platform: str | None,
+    dying: bool | None,
+    sort: str,
+    order: str,
+) -> list[dict[str, Any]]:
+    if q:
+        needle = q.strip().lower()
+        rows = [
+            r
+            for r in rows
+            if needle in (r["title"] or "").lower()
+            or needle in r["external_id"].lower()
+            or needle == str(r["id"])
+        ]
+    if platform:
+        rows = [r for r in rows if r["platform"] == platform]
+    if dying is not None:
+        rows = [r for r in rows if r["dying"] is dying]
+    missing_last = [r for r in rows if r.get(sort) is None]
+    present = [r for r in rows if r.get(sort) is not None]
+    present.sort(
+        key=lambda r: (str(r[sort]).lower() if sort == "title" else r[sort], r["id"]),
+        reverse=order == "desc",
+    )
+    return present + missing_last
+
+
+@router.get("/groups", response_model=Page)
+def list_groups(
+    request: Request,
+    q: str | None = Query(None, max_length=100, description="part of the title or id"),
+    platform: str | None = Query(None, max_length=32),
+    dying: bool | None = Query(None, description="only fading (true) or healthy (false) groups"),
+    sort: Literal[GROUP_SORTS] = "messages",  # type: ignore[valid-type]
+    order: Literal["asc", "desc"] = "desc",
+    limit: int = Query(50, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+    rng: Range = Depends(),
+    actor: Actor = Depends(deps.api_actor),
+    c: Connection = Depends(deps.conn),
+) -> dict[str, Any]:
+    """Groups with their numbers for the range (default: the last 30 days of data)."""
+    rows = filter_groups(
+        overview_doc(request, c, actor, rng)["groups"],
+        q=q,
+        platform=platform,
+        dying=dying,
+        sort=sort,
+        order=order,
+    )
+    return deps.page_of(limit, offset, len(rows), rows[offset : offset + limit])
+
+
+@router.get("/groups/{group_id}")
+def get_group(
+    group_id: int, actor: Actor = Depends(deps.api_actor), c: Connection = Depends(deps.conn)
+) -> dict[str, Any]:
+    actor.require_group(group_id)
+    row = c.execute(select(groups).where(groups.c.id == group_id)).first()
+    if row is None:
+        raise NotFound(f"no group {group_id}", zh=f"没有群 {group_id}")
+    m = memberships.c
+    members_now = c.execute(
+        select(func.count()).where(m.group_id == group_id, is_member())
+    ).scalar_one()
+    return {
+        "id": row.id,
+        "platform": row.platform,
+        "external_id": row.external_id,
+        "title": row.title or row.external_id,
+        "tz": row.tz,
+        "created_at": row.created_at.isoformat(),
+        "members": int(members_now),
+    }
+
+
+@router.get("/groups/{group_id}/report")
+def get_group_report(
+    request: Request,
+    group_id: int,
+    rng: Range = Depends(),
+    actor: Actor = Depends(deps.api_actor),
+    c: Connection = Depends(deps.conn),
+) -> dict[str, Any]:
+    """Every metric of docs/metrics.md for one group (keywords: see /keywords)."""
+    return group_report(request, c, actor, group_id, rng)
+
+
+@router.get("/groups/{group_id}/keywords")
+def get_group_keywords(
+    request: Request,
+    group_id: int,
+    rng: Range = Depends(),
+    actor: Actor = Depends(deps.api_actor),
+    c: Connection = Depends(deps.conn),
+) -> dict[str, Any]:
+    return group_keywords(request, c, actor, group_id, rng)
+
+
+MEDIA = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def render_report(
+    c: Connection, actor: Actor, group_id: int | None, rng: Range, fmt: str, lang: str
+) -> tuple[bytes, str]:
+    """The report file's bytes and its download name; shared with the reports page."""
+    import orjson
+
+    actor.require(Role.viewer)
+    scope = rng.scope(c, actor, group_id)
+    doc = report.build(c, scope)
+    name = f"qunyun-report-{doc['scope']['from']}-{doc['scope']['to']}.{fmt}"
+    if fmt == "json":
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2), name
+    if fmt == "csv":
+        from qunyun.reports.csv_export import render_csv
+
+        return render_csv(doc).encode(), name
+    from qunyun.reports.html import render_html
+
+    page = render_html(doc, lang)
+    if fmt == "html":
+        return page.encode(), name
+    from qunyun.reports.pdf import render_pdf
+
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "report.pdf"
+        render_pdf(page, target)
+        return target.read_bytes(), name
+
+
+@router.get(
+    "/reports/monthly",
+    response_class=Response,
+    responses={200: {"content": {m: {} for m in MEDIA.values()}}},
+)
+def monthly_report(
+    group: int | None = Query(None, description="group id (default: every group you see)"),
+    fmt: Literal["html", "pdf", "json", "csv"] = Query("html", alias="format"),
+    lang: Literal["zh", "en"] = "zh",
+    rng: Range = Depends(),
+    actor: Actor = Depends(deps.api_actor),
+    c: Connection = Depends(deps.conn),
+) -> Response:
+    """The monthly report (社群月报) as a file to download."""
+    data, name = render_report(c, actor, group, rng, fmt, lang)
+    return Response(
+        data,
+        media_type=MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,134 @@
+"""The FastAPI application: API under /api/v1, dashboard pages at /, assets at /static.
+
+``create_app`` takes an engine so tests and ``qunyun serve`` hand over the store
+they opened; ``factory`` is what uvicorn imports when serving with several
+worker processes (each opens the store named by ``QUNYUN_DATABASE_URL``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from qunyun import __version__
+from qunyun.errors import UserError
+from qunyun.web import errors, pages, pages_ops
+from qunyun.web.api import accounts, admin, auth, imports, members, metrics
+from qunyun.web.cache import MetricCache
+
+STATIC = Path(__file__).parent / "static"
+
+SECURITY_HEADERS = {
+    # inline SVG charts carry style attributes; scripts come only from /static
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def create_app(engine: Engine, *, worker: bool = False) -> FastAPI:
+    """The console over ``engine``; ``worker`` also runs background jobs in this process."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        w = None
+        if worker:
+            from qunyun.jobs.worker import Worker
+
+            w = Worker(engine)
+            w.start_thread()
+        yield
+        if w is not None:
+            w.stop.set()
+
+    app = FastAPI(
+        title="qunyun 群运",
+        version=__version__,
+        description="Community operations across chat groups. Authenticate with "
+        "`Authorization: Bearer qy_…` (create a token with `qunyun token create` or in "
+        'Settings). Errors always have the shape `{"error": {"code", "message"}}`.',
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+    app.state.cache = MetricCache()
+    app.state.prefs_cache = None
+
+    api = APIRouter(
+        prefix="/api/v1",
+        responses={
+            400: {"model": errors.ErrorResponse},
+            401: {"model": errors.ErrorResponse},
+            403: {"model": errors.ErrorResponse},
+            404: {"model": errors.ErrorResponse},
+            422: {"model": errors.ErrorResponse},
+        },
+    )
+    for module in (auth, accounts, admin, imports, members, metrics):
+        api.include_router(module.router)
+
+    @api.get("/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        """Liveness for load balancers; needs no credentials."""
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(api)
+    app.include_router(pages.router)
+    app.include_router(pages_ops.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    async def on_user_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, UserError)
+        if not request.url.path.startswith("/api/"):
+            return pages.error_page(request, exc)
+        return errors.user_error_response(request, exc)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if not request.url.path.startswith("/api/") and exc.status_code == 404:
+            return pages.not_found_page(request)
+        return errors.http_error_response(request, exc)
+
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        return errors.validation_error_response(request, exc)
+
+    app.add_exception_handler(pages.NeedLogin, pages.to_login)
+    app.add_exception_handler(UserError, on_user_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        if request.url.path.startswith("/api/") or "text/html" in response.headers.get(
+            "content-type", ""
+        ):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app
+
+
+def factory() -> FastAPI:
+    """For ``uvicorn --factory``: the store from the environment, no in-process worker."""
+    from qunyun.store.engine import open_store
+
+    return create_app(open_store(os.environ.get("QUNYUN_DATABASE_URL")), worker=False)

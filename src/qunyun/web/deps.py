@@ -1,0 +1,117 @@
+"""Who is asking, in which language, and whether a write carries its CSRF token.
+
+API callers authenticate with ``Authorization: Bearer qy_…`` (no CSRF needed: a
+browser never adds that header by itself) or with the dashboard's session cookie,
+in which case every write must echo the session's CSRF token in ``X-CSRF-Token``
+(pages put it in a hidden form field instead).
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import Connection, Engine
+
+from qunyun.accounts import prefs, sessions, tokens
+from qunyun.accounts import users as users_mod
+from qunyun.accounts.roles import Actor
+from qunyun.errors import AuthenticationFailed, PermissionDenied
+from qunyun.web.i18n import negotiate
+
+SESSION_COOKIE = "qunyun_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PREFS_TTL = 10.0
+
+
+def engine_of(request: Request) -> Engine:
+    e: Engine = request.app.state.engine
+    return e
+
+
+def conn(request: Request) -> Iterator[Connection]:
+    """A read connection for the request (writes open their own transaction)."""
+    with engine_of(request).connect() as c:
+        yield c
+
+
+def console_prefs(request: Request) -> dict[str, str]:
+    """Console settings, cached briefly: every request needs the default language."""
+    state = request.app.state
+    cached = getattr(state, "prefs_cache", None)
+    if cached and time.monotonic() - cached[0] < PREFS_TTL:
+        return dict(cached[1])
+    with engine_of(request).connect() as c:
+        values = prefs.read(c)
+    state.prefs_cache = (time.monotonic(), values)
+    return dict(values)
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _resolve(request: Request) -> Actor | None:
+    if hasattr(request.state, "actor"):
+        a: Actor | None = request.state.actor
+        return a
+    actor: Actor | None = None
+    user_lang: str | None = None
+    auth = request.headers.get("authorization", "")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    with engine_of(request).begin() as c:
+        if auth:
+            scheme, _, token = auth.partition(" ")
+            uid = tokens.user_for(c, token.strip()) if scheme.lower() == "bearer" else None
+            if uid is None:
+                request.state.actor = None
+                raise AuthenticationFailed(
+                    "the API token is invalid or revoked", zh="API 令牌无效或已吊销"
+                )
+            user = users_mod.get(c, uid)
+            actor, user_lang = user.actor(via="token", ip=client_ip(request)), user.lang
+        elif cookie:
+            sess = sessions.find(c, cookie)
+            if sess is not None:
+                user = users_mod.get(c, sess.user_id)
+                actor, user_lang = user.actor(via="session", ip=client_ip(request)), user.lang
+                request.state.csrf = sess.csrf
+    request.state.actor = actor
+    request.state.lang = negotiate(request, user_lang, console_prefs(request)["lang"])
+    return actor
+
+
+def optional_actor(request: Request) -> Actor | None:
+    return _resolve(request)
+
+
+def csrf_ok(request: Request, sent: str | None) -> bool:
+    expected = getattr(request.state, "csrf", None)
+    return bool(expected and sent and hmac.compare_digest(expected, sent))
+
+
+def api_actor(request: Request) -> Actor:
+    """The caller of an API route; 401 without credentials, 403 on a missing CSRF token."""
+    actor = _resolve(request)
+    if actor is None:
+        raise AuthenticationFailed(
+            "sign in or send an API token (Authorization: Bearer qy_…)",
+            zh="请先登录，或在 Authorization: Bearer 头中提供 API 令牌",
+        )
+    if (
+        actor.via == "session"
+        and request.method not in SAFE_METHODS
+        and not csrf_ok(request, request.headers.get("x-csrf-token"))
+    ):
+        raise PermissionDenied(
+            "missing or wrong X-CSRF-Token header for a signed-in write",
+            zh="缺少或错误的 X-CSRF-Token（登录会话中的写操作需要）",
+        )
+    return actor
+
+
+def page_of(limit: int, offset: int, total: int, items: list[Any]) -> dict[str, Any]:
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
