@@ -10,7 +10,7 @@ health and the all-groups overview read hundreds of thousands of rows.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -52,34 +52,41 @@ def zones(scope: Scope) -> dict[str, list[int]]:
 
 
 def counts(
-    conn: Connection, scope: Scope, first: int, last: int, group_ids: Iterable[int] | None = None
+    conn: Connection, scope: Scope, first: int, last: int
 ) -> dict[int, tuple[int, int, int]]:
     """Per group: (members at the end of day ``first``, at the end of day ``last``,
     of the former how many are members at the end of ``last`` too). Humans only;
     groups with no membership rows are absent."""
-    wanted = set(scope.group_ids if group_ids is None else group_ids)
+    return {
+        g: (c[0], c[1], c[2]) for g, c in on_days(conn, scope, [first, last], both=(0, 1)).items()
+    }
+
+
+def on_days(
+    conn: Connection, scope: Scope, days: Sequence[int], both: tuple[int, int] | None = None
+) -> dict[int, tuple[int, ...]]:
+    """Per group: members at the end of each of ``days`` (in that order), then, with
+    ``both=(i, j)``, how many were members at the end of days[i] and of days[j].
+
+    One pass over the scope's memberships whatever the number of days, so callers
+    needing several counts (the overview: range start and end, health window start)
+    ask once. Humans only; groups with no membership rows are absent.
+    """
     m = memberships.c
-    out: dict[int, tuple[int, int, int]] = {}
-    for tz, gids in zones(scope).items():
-        ids = [g for g in gids if g in wanted]
-        if not ids:
-            continue
+    out: dict[int, tuple[int, ...]] = {}
+    for tz, ids in zones(scope).items():
         zone = ZoneInfo(tz)
-        at_first = member_before(day_start(first + 1, zone))
-        at_last = member_before(day_start(last + 1, zone))
+        conds = [member_before(day_start(d + 1, zone)) for d in days]
+        if both is not None:
+            conds.append(and_(conds[both[0]], conds[both[1]]))
         q = (
-            select(
-                m.group_id,
-                func.sum(case((at_first, 1), else_=0)),
-                func.sum(case((at_last, 1), else_=0)),
-                func.sum(case((and_(at_first, at_last), 1), else_=0)),
-            )
+            select(m.group_id, *(func.sum(case((c, 1), else_=0)) for c in conds))
             .join(identities, identities.c.id == m.identity_id)
             .where(m.group_id.in_(ids), identities.c.is_bot == false())
             .group_by(m.group_id)
         )
-        for g, a, b, both in conn.execute(q):
-            out[g] = (int(a or 0), int(b or 0), int(both or 0))
+        for g, *ns in conn.execute(q).all():
+            out[g] = tuple(int(n or 0) for n in ns)
     return out
 
 

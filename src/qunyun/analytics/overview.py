@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 
 from qunyun.analytics import health, members
 from qunyun.analytics.scope import Scope, day_date
@@ -27,24 +27,28 @@ MAU_DAYS = 30
 def build(conn: Connection, scope: Scope) -> dict[str, Any]:
     gids = scope.group_ids
     first, last = scope.first_day, scope.last_day
-    sums = _day_sums(conn, gids, first, last)
+    per_group = _range_sums(conn, gids, first, last)
+    per_day = _day_sums(conn, gids, first, last)
     active = _active(conn, gids, first, last)
-    counts = members.counts(conn, scope, first - 1, last)
-    judged = {g["id"]: g for g in health.group_health(conn, scope)["groups"]}
-
-    per_group: dict[int, list[int]] = {g: [0, 0, 0, 0] for g in gids}
-    per_day: dict[int, list[int]] = {d: [0, 0, 0, 0] for d in range(first, last + 1)}
-    for g, day, joins, leaves, msgs, eff in sums:
-        for acc in (per_group[g], per_day[day]):
-            acc[0] += joins
-            acc[1] += leaves
-            acc[2] += msgs
-            acc[3] += eff
+    counts = members.on_days(conn, scope, [first - 1, last - health.WINDOW, last], both=(1, 2))
+    # health from the same counts (its MAU is the range's, its members now are ours)
+    judged = {
+        h["id"]: h
+        for h in health.score(
+            scope,
+            health.Inputs(
+                effective=health.effective_windows(conn, gids, last),
+                mau={g: a[1] for g, a in active.items()},
+                counts={g: (c[1], c[2], c[3]) for g, c in counts.items()},
+                medians=health.response_medians(conn, scope, last),
+            ),
+        )["groups"]
+    }
 
     rows = []
     for g in sorted(scope.groups, key=lambda r: r.id):
-        joins, leaves, msgs, eff = per_group[g.id]
-        start_n, end_n, _ = counts.get(g.id, (0, 0, 0))
+        joins, leaves, msgs, eff = per_group.get(g.id, (0, 0, 0, 0))
+        start_n, _, end_n, _ = counts.get(g.id, (0, 0, 0, 0))
         in_range, mau = active.get(g.id, (0, 0))
         h = judged.get(g.id)
         rows.append(
@@ -93,51 +97,72 @@ def build(conn: Connection, scope: Scope) -> dict[str, Any]:
                 "messages": v[2],
                 "effective": v[3],
             }
-            for d, v in sorted(per_day.items())
+            for d, v in ((d, per_day.get(d, (0, 0, 0, 0))) for d in range(first, last + 1))
         ],
         "groups": rows,
     }
 
 
-def _day_sums(
-    conn: Connection, gids: list[int], first: int, last: int
-) -> list[tuple[int, int, int, int, int, int]]:
-    """(group, local day, joins, exits, messages, effective) for each day with any."""
+_Sums = tuple[int, int, int, int]
+
+
+def _range_sums(conn: Connection, gids: list[int], first: int, last: int) -> dict[int, _Sums]:
+    """Per group: (joins, exits, messages, effective) over the range's local days."""
+    h = group_hourly.c
+    q = (
+        select(h.group_id, *_sums())
+        .where(h.group_id.in_(gids), *_range(first, last))
+        .group_by(h.group_id)
+    )
+    return {g: (int(j), int(x), int(m), int(e)) for g, j, x, m, e in conn.execute(q).all()}
+
+
+def _day_sums(conn: Connection, gids: list[int], first: int, last: int) -> dict[int, _Sums]:
+    """Per local day of the range: (joins, exits, messages, effective) over the groups.
+
+    Two plain aggregates (by group, by day) cost the store less than one grouped
+    by both, whose rows it would have to sort.
+    """
     h = group_hourly.c
     day = h.local_hour // 24
-    q = (
-        select(
-            h.group_id,
-            day,
-            func.sum(h.joins),
-            func.sum(h.exits),
-            func.sum(h.messages),
-            func.sum(h.effective),
-        )
-        .where(h.group_id.in_(gids), h.local_hour >= first * 24, h.local_hour < (last + 1) * 24)
-        .group_by(h.group_id, day)
-    )
-    return [(g, int(d), int(j), int(x), int(m), int(e)) for g, d, j, x, m, e in conn.execute(q)]
+    q = select(day, *_sums()).where(h.group_id.in_(gids), *_range(first, last)).group_by(day)
+    return {int(d): (int(j), int(x), int(m), int(e)) for d, j, x, m, e in conn.execute(q).all()}
+
+
+def _sums() -> list[ColumnElement[Any]]:
+    h = group_hourly.c
+    return [func.sum(h.joins), func.sum(h.exits), func.sum(h.messages), func.sum(h.effective)]
+
+
+def _range(first: int, last: int) -> list[ColumnElement[bool]]:
+    h = group_hourly.c
+    return [h.local_hour >= first * 24, h.local_hour < (last + 1) * 24]
 
 
 def _active(conn: Connection, gids: list[int], first: int, last: int) -> dict[int, tuple[int, int]]:
-    """Per group: distinct members active in the range, and in its last MAU_DAYS days."""
+    """Per group: distinct members active in the range, and in its last MAU_DAYS days.
+
+    For a range of exactly MAU_DAYS days (a 30-day month, the default range) the two
+    are one count; the store's distinct counting is the expensive part here.
+    """
     d = member_daily.c
     mau_from = last - MAU_DAYS + 1
+    where = and_(
+        d.group_id.in_(gids),
+        d.local_day >= min(first, mau_from),
+        d.local_day <= last,
+        d.effective > 0,
+    )
+    if first == mau_from:
+        q1 = select(d.group_id, func.count(func.distinct(d.identity_id))).where(where)
+        return {g: (int(n), int(n)) for g, n in conn.execute(q1.group_by(d.group_id)).all()}
     q = (
         select(
             d.group_id,
             func.count(func.distinct(case((d.local_day >= first, d.identity_id)))),
             func.count(func.distinct(case((d.local_day >= mau_from, d.identity_id)))),
         )
-        .where(
-            and_(
-                d.group_id.in_(gids),
-                d.local_day >= min(first, mau_from),
-                d.local_day <= last,
-                d.effective > 0,
-            )
-        )
+        .where(where)
         .group_by(d.group_id)
     )
-    return {g: (int(a), int(m)) for g, a, m in conn.execute(q)}
+    return {g: (int(a), int(m)) for g, a, m in conn.execute(q).all()}

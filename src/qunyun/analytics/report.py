@@ -27,8 +27,7 @@ def build(
 ) -> dict[str, Any]:
     data = data_mod.load(conn, scope)
     start, end = _utc_bounds(scope)
-    asked = response_mod.answer_times(conn, scope.group_ids, start, end + timedelta(days=7), end)
-    response = response_mod.summary(asked)
+    response = response_mod.section(conn, scope.group_ids, start, end + timedelta(days=7), end)
     firsts = _first_messages(conn, data)
     health = group_health(conn, scope)
     doc = {
