@@ -20,6 +20,8 @@ from qunyun.analytics.scope import Scope, day_number, resolve
 from qunyun.demo import generate
 from qunyun.events import Event
 from qunyun.store.ingest import Ingester
+from tests.analytics.reference import data as reference_data
+from tests.analytics.reference import report as reference_report
 from tests.conftest import EngineContract
 
 END = datetime(2025, 3, 1, 16, 0, tzinfo=UTC)
@@ -59,7 +61,26 @@ def reference_response(conn: Connection, scope: Scope) -> dict[str, Any]:
     return metrics.first_response(said, end)
 
 
+def without_clock(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k != "generated_at"}
+
+
 class AgreementContract(EngineContract):
+    def test_report_equals_first_implementation(self, engine: Engine) -> None:
+        load_demo(engine)
+        with engine.connect() as conn:
+            for kw in (*RANGES, {"start": "2025-02-20", "end": "2025-02-26"}):
+                scopes = [resolve(conn, None, **kw)]
+                scopes += [resolve(conn, str(g.id), **kw) for g in scopes[0].groups]
+                for scope in scopes:
+                    got = report.build(conn, scope, keywords=False)
+                    expected = reference_report.build(conn, scope, keywords=False)
+                    for key in expected:
+                        if key != "generated_at":
+                            assert got[key] == expected[key], (key, scope.describe())
+                    assert set(got) == set(expected)
+                    assert got["newcomers"]["joined"] > 0 or len(scope.groups) == 1
+
     def test_overview_equals_report(self, engine: Engine) -> None:
         load_demo(engine)
         with engine.connect() as conn:
@@ -125,7 +146,7 @@ class AgreementContract(EngineContract):
         load_demo(engine)
         with engine.connect() as conn:
             scope = resolve(conn, None, month="2025-02")
-            loaded = data.load(conn, scope).members
+            loaded = reference_data.load(conn, scope).members
             for first, last in (
                 (day_number(datetime(2025, 1, 31).date()), scope.last_day),
                 (scope.last_day - 28, scope.last_day),

@@ -1,19 +1,39 @@
-"""Loading what the metrics need for a scope, once, from rollups and memberships.
+"""Reading what the metrics need for a scope, once, from rollups and memberships.
 
-Metrics are then pure functions over :class:`ScopeData` (metrics.py), which
-keeps them testable by hand and lets one report share a single read of the store.
+The store does the counting that spans the whole scope — members on a day, distinct
+active members, the top contributors, lifecycle stages, hourly sums — and Python
+receives those numbers plus the one cohort the metrics follow person by person:
+the members who joined in the range (newcomers, joins by source, retention, the
+funnel). Loading every membership and member-day instead, as the first version
+did, made a report over a thousand groups take 40 s. The metric definitions are
+in docs/metrics.md; metrics.py turns this into the report's sections, and
+tests/analytics/test_agreement.py holds the result equal to the first version.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    distinct,
+    false,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 
 from qunyun.analytics import members as members_mod
+from qunyun.analytics.members import day_start, member_before
 from qunyun.analytics.scope import Scope, local_day
 from qunyun.store.schema import (
     events,
@@ -25,11 +45,11 @@ from qunyun.store.schema import (
     questions,
 )
 
-#: how far past the range member activity is read (retention looks 12 weeks on)
+#: how far past the range newcomers' activity is read (retention looks 12 weeks on)
 LOOK_AHEAD_DAYS = 12 * 7 + 7
-#: how far back from the last day everyone's activity is read (lifecycle's "silent"
-#: looks at the last 30 days, even of a range shorter than that)
-LOOK_BACK_DAYS = 30
+NEW_DAYS = 14  # lifecycle: "new" = entered less than this many days before the end
+SILENT_DAYS = 30  # lifecycle: "silent" = no message in this many days
+TOP_CONTRIBUTORS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +71,38 @@ class Member:
 @dataclass
 class ScopeData:
     scope: Scope
-    members: list[Member] = field(default_factory=list)
-    #: (group_id, local_hour) -> [messages, effective, questions, bot, joins, exits],
-    #: for the hours of the range only
-    hourly: dict[tuple[int, int], list[int]] = field(default_factory=dict)
-    #: (group_id, identity_id) -> {local_day: (messages, effective)}
+    #: local hour -> [messages, effective, questions, bot, joins, exits] summed over
+    #: the scope's groups, for the hours of the range only
+    hourly: dict[int, list[int]] = field(default_factory=dict)
+    #: members at the end of the day before the range
+    members_start: int = 0
+    #: members at the end of the last day
+    members_end: int = 0
+    #: of those, members who have ever sent a message in their group
+    members_end_spoken: int = 0
+    #: memberships entering / finally leaving on each local day of the range
+    entries: Counter[int] = field(default_factory=Counter)
+    exits: Counter[int] = field(default_factory=Counter)
+    #: members whose first join is in the range
+    newcomers: list[Member] = field(default_factory=list)
+    #: (group_id, identity_id) of a newcomer -> {local_day: (messages, effective)},
+    #: from the range's first day to LOOK_AHEAD_DAYS past its end
     daily: dict[tuple[int, int], dict[int, tuple[int, int]]] = field(default_factory=dict)
+    #: local day -> members with an effective message that day (days of the range)
+    active_by_day: dict[int, int] = field(default_factory=dict)
+    #: distinct (group, member) pairs active in the range, its last 7 and last 30 days
+    active_range: int = 0
+    active_week: int = 0
+    active_month: int = 0
+    #: top persons by effective messages in the range (metrics.top_contributors rows)
+    contributors: list[dict[str, Any]] = field(default_factory=list)
+    #: lifecycle stage -> members (metrics.lifecycle)
+    stages: dict[str, int] = field(default_factory=dict)
     #: (local_day, method, source, group_id) -> joins
     joins: dict[tuple[int, str, str, int], int] = field(default_factory=dict)
+    #: identity id -> display name, for inviters named in join sources who are
+    #: (human) members of the scope's groups
+    inviters: dict[int, str | None] = field(default_factory=dict)
     #: newest local day with any data in the scope (end of the known world)
     data_end_day: int = 0
 
@@ -66,9 +110,128 @@ class ScopeData:
 def load(conn: Connection, scope: Scope) -> ScopeData:
     data = ScopeData(scope)
     gids = scope.group_ids
-    zones = {g.id: ZoneInfo(g.tz) for g in scope.groups}
-    m = memberships.c
+    first, last = scope.first_day, scope.last_day
+    _hourly(conn, data)
+    _membership_counts(conn, data)
+    _entries_and_exits(conn, data)
+    _newcomers(conn, data)
+    _activity(conn, data)
+    data.contributors = _contributors(conn, gids, first, last)
+    j = join_daily.c
+    for g, day, method, source, n in conn.execute(
+        select(j.group_id, j.local_day, j.method, j.source, j.joins).where(
+            j.group_id.in_(gids), j.local_day >= first, j.local_day <= last
+        )
+    ).all():
+        data.joins[(day, method, source, g)] = n
+    data.inviters = _inviters(conn, gids, {k[2] for k in data.joins})
+    h = group_hourly.c
+    hi = last + LOOK_AHEAD_DAYS
+    newest = conn.execute(
+        select(func.max(h.local_hour)).where(h.group_id.in_(gids), h.local_hour < (hi + 1) * 24)
+    ).scalar()
+    data.data_end_day = int(newest) // 24 if newest is not None else 0
+    return data
+
+
+def _hourly(conn: Connection, data: ScopeData) -> None:
+    s, h = data.scope, group_hourly.c
     q = (
+        select(
+            h.local_hour,
+            func.sum(h.messages),
+            func.sum(h.effective),
+            func.sum(h.questions),
+            func.sum(h.bot_messages),
+            func.sum(h.joins),
+            func.sum(h.exits),
+        )
+        .where(
+            h.group_id.in_(s.group_ids),
+            h.local_hour >= s.first_day * 24,
+            h.local_hour < (s.last_day + 1) * 24,
+        )
+        .group_by(h.local_hour)
+    )
+    data.hourly = {int(r[0]): [int(v) for v in r[1:]] for r in conn.execute(q).all()}
+
+
+def _human(q: Any) -> Any:
+    """Restrict a select over memberships to human identities."""
+    return q.join(identities, identities.c.id == memberships.c.identity_id).where(
+        identities.c.is_bot == false()
+    )
+
+
+def _membership_counts(conn: Connection, data: ScopeData) -> None:
+    """Members at the start and end, those at the end who ever spoke, lifecycle stages."""
+    s, m, d = data.scope, memberships.c, member_daily.c
+    end = s.last_day
+    spoke_lately = tuple_(m.group_id, m.identity_id).in_(
+        select(d.group_id, d.identity_id).where(
+            d.group_id.in_(s.group_ids),
+            d.local_day > end - SILENT_DAYS,
+            d.local_day <= end,
+            d.messages > 0,
+        )
+    )
+    totals = [0] * 7
+    for tz, ids in members_mod.zones(s).items():
+        zone = ZoneInfo(tz)
+        entry = func.coalesce(m.first_joined_at, m.first_seen_at)
+        after_end = day_start(end + 1, zone)
+        at_start = member_before(day_start(s.first_day, zone))
+        at_end = member_before(after_end)
+        seen = entry < after_end
+        new = entry >= day_start(end - NEW_DAYS + 1, zone)
+        conds: list[ColumnElement[bool]] = [
+            at_start,
+            at_end,
+            and_(at_end, m.message_count > 0),
+            and_(seen, ~at_end),  # churned
+            and_(at_end, new),  # new
+            and_(at_end, ~new, spoke_lately),  # active
+            and_(at_end, ~new, ~spoke_lately),  # silent
+        ]
+        q = _human(select(*(func.sum(case((c, 1), else_=0)) for c in conds))).where(
+            m.group_id.in_(ids)
+        )
+        row = conn.execute(q).one()
+        for i, v in enumerate(row):
+            totals[i] += int(v or 0)
+    data.members_start, data.members_end, data.members_end_spoken = totals[:3]
+    data.stages = dict(zip(("churned", "new", "active", "silent"), totals[3:], strict=True))
+
+
+def _entries_and_exits(conn: Connection, data: ScopeData) -> None:
+    """Entries and final exits per local day of the range (growth's daily members)."""
+    s, m = data.scope, memberships.c
+    lo, hi = members_mod.utc_window(s, s.first_day, s.last_day)
+    entry = func.coalesce(m.first_joined_at, m.first_seen_at)
+    q = _human(
+        select(m.group_id, entry, m.last_joined_at, m.last_left_at).where(
+            m.group_id.in_(s.group_ids),
+            or_(and_(entry >= lo, entry < hi), and_(m.last_left_at >= lo, m.last_left_at < hi)),
+        )
+    )
+    zones = {g.id: ZoneInfo(g.tz) for g in s.groups}
+    for g, entered, lj, ll in conn.execute(q).all():
+        tz = zones[g]
+        day = local_day(entered, tz)
+        if s.first_day <= day <= s.last_day:
+            data.entries[day] += 1
+        if ll is not None and (lj is None or ll >= lj):
+            day = local_day(ll, tz)
+            if s.first_day <= day <= s.last_day:
+                data.exits[day] += 1
+
+
+def _newcomers(conn: Connection, data: ScopeData) -> None:
+    """Members whose first join is in the range, and their days from then on."""
+    s, m, d = data.scope, memberships.c, member_daily.c
+    lo, hi = members_mod.utc_window(s, s.first_day, s.last_day)
+    joined_in_range = and_(m.first_joined_at >= lo, m.first_joined_at < hi)
+    q = _human(
         select(
             m.group_id,
             m.identity_id,
@@ -77,19 +240,19 @@ def load(conn: Connection, scope: Scope) -> ScopeData:
             m.first_joined_at,
             m.last_joined_at,
             m.last_left_at,
-            m.first_seen_at,
             m.join_method,
             m.channel_code,
             m.invite_link,
             m.invited_by_id,
             m.message_count,
-        )
-        .join(identities, identities.c.id == m.identity_id)
-        .where(m.group_id.in_(gids), identities.c.is_bot.is_(False))
+        ).where(m.group_id.in_(s.group_ids), joined_in_range)
     )
+    zones = {g.id: ZoneInfo(g.tz) for g in s.groups}
     for r in conn.execute(q).all():
         tz = zones[r.group_id]
-        entry = r.first_joined_at or r.first_seen_at
+        entry_day = local_day(r.first_joined_at, tz)
+        if not s.first_day <= entry_day <= s.last_day:
+            continue  # another zone's edge of the UTC window
         over = r.last_left_at is not None and (
             r.last_joined_at is None or r.last_left_at >= r.last_joined_at
         )
@@ -98,13 +261,13 @@ def load(conn: Connection, scope: Scope) -> ScopeData:
             or r.invite_link
             or (f"identity:{r.invited_by_id}" if r.invited_by_id else "")
         )
-        data.members.append(
+        data.newcomers.append(
             Member(
                 r.group_id,
                 r.identity_id,
                 r.person_id,
                 r.display_name,
-                local_day(entry, tz),
+                entry_day,
                 r.first_joined_at,
                 local_day(r.last_left_at, tz) if over else None,
                 r.join_method,
@@ -112,67 +275,114 @@ def load(conn: Connection, scope: Scope) -> ScopeData:
                 r.message_count,
             )
         )
-    h = group_hourly.c
-    for hr in conn.execute(
-        select(
-            h.group_id,
-            h.local_hour,
-            h.messages,
-            h.effective,
-            h.questions,
-            h.bot_messages,
-            h.joins,
-            h.exits,
-        ).where(
-            h.group_id.in_(gids),
-            h.local_hour >= scope.first_day * 24,
-            h.local_hour < (scope.last_day + 1) * 24,
-        )
-    ).all():
-        data.hourly[(hr[0], hr[1])] = list(hr[2:])
-    hi = scope.last_day + LOOK_AHEAD_DAYS
-    newest = conn.execute(
-        select(func.max(h.local_hour)).where(h.group_id.in_(gids), h.local_hour < (hi + 1) * 24)
-    ).scalar()
-    data.data_end_day = int(newest) // 24 if newest is not None else 0
-    d = member_daily.c
-    # everyone's days from the look-back to the end of the range …
-    lo = min(scope.first_day, scope.last_day - LOOK_BACK_DAYS + 1)
-    rows = list(
-        conn.execute(
-            select(d.group_id, d.local_day, d.identity_id, d.messages, d.effective).where(
-                d.group_id.in_(gids), d.local_day >= lo, d.local_day <= scope.last_day
-            )
-        ).all()
-    )
-    # … and after it only for those who joined in the range: retention, the funnel
-    # and 4-week outcomes follow newcomers, and nothing else looks past the last day
-    first_at, end_at = members_mod.utc_window(scope, scope.first_day, scope.last_day)
-    rows += conn.execute(
-        select(d.group_id, d.local_day, d.identity_id, d.messages, d.effective)
+    if not data.newcomers:
+        return
+    wanted = {(n.group_id, n.identity_id) for n in data.newcomers}
+    rows = conn.execute(
+        select(d.group_id, d.identity_id, d.local_day, d.messages, d.effective)
         .join(memberships, and_(m.group_id == d.group_id, m.identity_id == d.identity_id))
         .where(
-            d.group_id.in_(gids),
-            d.local_day > scope.last_day,
-            d.local_day <= hi,
-            m.first_joined_at >= first_at,
-            m.first_joined_at < end_at,
+            d.group_id.in_(s.group_ids),
+            d.local_day >= s.first_day,
+            d.local_day <= s.last_day + LOOK_AHEAD_DAYS,
+            joined_in_range,
         )
     ).all()
     daily = data.daily
-    for g, day, ident, msgs, eff in rows:
-        days = daily.get((g, ident))
-        if days is None:
-            days = daily[(g, ident)] = {}
-        days[day] = (msgs, eff)
-    j = join_daily.c
-    for g, day, method, source, n in conn.execute(
-        select(j.group_id, j.local_day, j.method, j.source, j.joins).where(
-            j.group_id.in_(gids), j.local_day >= scope.first_day, j.local_day <= scope.last_day
+    for g, ident, day, msgs, eff in rows:
+        if (g, ident) in wanted:
+            daily.setdefault((g, ident), {})[day] = (msgs, eff)
+
+
+def _activity(conn: Connection, data: ScopeData) -> None:
+    """Members active per day, and distinct active members over three windows."""
+    s, d = data.scope, member_daily.c
+    first, last = s.first_day, s.last_day
+    active = and_(d.group_id.in_(s.group_ids), d.effective > 0)
+    q = (
+        select(d.local_day, func.count())
+        .where(active, d.local_day >= first, d.local_day <= last)
+        .group_by(d.local_day)
+    )
+    data.active_by_day = {int(day): int(n) for day, n in conn.execute(q).all()}
+    ranges = {"range": first, "week": last - 6, "month": last - 29}
+    lo = min(ranges.values())
+    # distinct members per group, summed: the (group, member) pairs of the metrics
+    per_group = (
+        select(
+            *(
+                func.count(distinct(case((d.local_day >= f, d.identity_id)))).label(k)
+                for k, f in ranges.items()
+            )
         )
-    ).all():
-        data.joins[(day, method, source, g)] = n
-    return data
+        .where(active, d.local_day >= lo, d.local_day <= last)
+        .group_by(d.group_id)
+        .subquery()
+    )
+    row = conn.execute(select(*(func.sum(c) for c in per_group.c))).one()
+    data.active_range, data.active_week, data.active_month = (int(v or 0) for v in row)
+
+
+def _contributors(conn: Connection, gids: list[int], first: int, last: int) -> list[dict[str, Any]]:
+    """Top persons by effective messages in the range, then messages, then person id.
+
+    Counted over (human) members of the scope's groups; ``name`` is that of the
+    person's identity whose day in the range comes first (group, day, identity),
+    the one a person with a single identity in the scope always has.
+    """
+    d, m = member_daily.c, memberships.c
+    in_range = and_(d.group_id.in_(gids), d.local_day >= first, d.local_day <= last)
+    of_member = and_(m.group_id == d.group_id, m.identity_id == d.identity_id)
+    eff, msgs = func.sum(d.effective), func.sum(d.messages)
+    q = _human(
+        select(
+            m.person_id,
+            msgs,
+            eff,
+            func.sum(case((d.effective > 0, 1), else_=0)),
+        )
+        .select_from(member_daily)
+        .join(memberships, of_member)
+    )
+    q = (
+        q.where(in_range)
+        .group_by(m.person_id)
+        .order_by(eff.desc(), msgs.desc(), m.person_id)
+        .limit(TOP_CONTRIBUTORS)
+    )
+    top = [
+        {
+            "person_id": p,
+            "name": None,
+            "messages": int(n),
+            "effective": int(e),
+            "active_days": int(a),
+        }
+        for p, n, e, a in conn.execute(q).all()
+    ]
+    if top:
+        named = _human(
+            select(m.person_id, identities.c.display_name)
+            .select_from(member_daily)
+            .join(memberships, of_member)
+        ).where(in_range, m.person_id.in_([t["person_id"] for t in top]))
+        names: dict[int, str | None] = {}
+        for p, name in conn.execute(named.order_by(d.group_id, d.local_day, d.identity_id)).all():
+            names.setdefault(p, name)
+        for t in top:
+            t["name"] = names.get(t["person_id"])
+    return top
+
+
+def _inviters(conn: Connection, gids: list[int], sources: set[str]) -> dict[int, str | None]:
+    ids = {int(x.split(":", 1)[1]) for x in sources if x.startswith("identity:")}
+    if not ids:
+        return {}
+    m = memberships.c
+    q = _human(select(m.identity_id, identities.c.display_name)).where(
+        m.group_id.in_(gids), m.identity_id.in_(ids)
+    )
+    return {int(i): name for i, name in conn.execute(q).all()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +398,8 @@ class Said:
 def messages(conn: Connection, scope: Scope, after: datetime, before: datetime) -> Iterator[Said]:
     """Human messages of the scope's groups in [after, before), in time order per group.
 
-    Reads only (group, time, author) from the log; which messages are questions comes
-    from the ``questions`` rollup, so no payload is decoded here.
+    The input of the pure definition ``metrics.first_response``; reports compute the
+    same numbers in SQL (response.py) and tests compare the two on this stream.
     """
     e, qs = events.c, questions.c
     asked = set(

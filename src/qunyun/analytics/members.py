@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, and_, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, case, false, func, or_, select, true
 
 from qunyun.analytics.scope import Scope, day_date
 from qunyun.store.schema import identities, memberships
@@ -43,6 +43,22 @@ def member_before(b: datetime) -> ColumnElement[bool]:
     return and_(entry < b, or_(not_over, m.last_left_at >= b))
 
 
+#: beyond this many bots, "not a bot" is checked by a join rather than a list
+MAX_LISTED_BOTS = 500
+
+
+def bot_ids(conn: Connection) -> list[int] | None:
+    """Ids of every bot identity, or None when there are too many to list.
+
+    Stores have a handful of bots, and "identity not in (those)" spares the
+    all-groups queries one identities lookup per row; but finding them scans the
+    identities table, so only callers reading many groups should ask.
+    """
+    q = select(identities.c.id).where(identities.c.is_bot == true()).limit(MAX_LISTED_BOTS + 1)
+    ids = list(conn.execute(q).scalars())
+    return None if len(ids) > MAX_LISTED_BOTS else ids
+
+
 def zones(scope: Scope) -> dict[str, list[int]]:
     """Group ids of the scope by time zone name."""
     out: dict[str, list[int]] = defaultdict(list)
@@ -63,14 +79,19 @@ def counts(
 
 
 def on_days(
-    conn: Connection, scope: Scope, days: Sequence[int], both: tuple[int, int] | None = None
+    conn: Connection,
+    scope: Scope,
+    days: Sequence[int],
+    both: tuple[int, int] | None = None,
+    bots: list[int] | None = None,
 ) -> dict[int, tuple[int, ...]]:
     """Per group: members at the end of each of ``days`` (in that order), then, with
     ``both=(i, j)``, how many were members at the end of days[i] and of days[j].
 
     One pass over the scope's memberships whatever the number of days, so callers
     needing several counts (the overview: range start and end, health window start)
-    ask once. Humans only; groups with no membership rows are absent.
+    ask once. Humans only (``bots``: from :func:`bot_ids`, else identities are
+    joined); groups with no membership rows are absent.
     """
     m = memberships.c
     out: dict[int, tuple[int, ...]] = {}
@@ -79,12 +100,14 @@ def on_days(
         conds = [member_before(day_start(d + 1, zone)) for d in days]
         if both is not None:
             conds.append(and_(conds[both[0]], conds[both[1]]))
-        q = (
-            select(m.group_id, *(func.sum(case((c, 1), else_=0)) for c in conds))
-            .join(identities, identities.c.id == m.identity_id)
-            .where(m.group_id.in_(ids), identities.c.is_bot == false())
-            .group_by(m.group_id)
-        )
+        q = select(m.group_id, *(func.sum(case((c, 1), else_=0)) for c in conds))
+        if bots is None:
+            q = q.join(identities, identities.c.id == m.identity_id).where(
+                identities.c.is_bot == false()
+            )
+        elif bots:
+            q = q.where(m.identity_id.not_in(bots))
+        q = q.where(m.group_id.in_(ids)).group_by(m.group_id)
         for g, *ns in conn.execute(q).all():
             out[g] = tuple(int(n or 0) for n in ns)
     return out

@@ -17,8 +17,6 @@ from qunyun.analytics.scope import day_date
 
 RETENTION_WEEKS = (1, 2, 4, 8, 12)
 REGULAR_DAYS = 8  # active days within the first 30 days that make a "regular"
-NEW_DAYS = 14
-SILENT_DAYS = 30
 
 
 def is_member_on(m: Member, day: int) -> bool:
@@ -37,12 +35,9 @@ def growth(data: ScopeData) -> dict[str, Any]:
     s = data.scope
     sums = day_sums(data)
     series: list[dict[str, Any]] = []
-    entries = Counter(m.entry_day for m in data.members)
-    exits = Counter(m.exit_day for m in data.members if m.exit_day is not None)
-    count = sum(1 for m in data.members if is_member_on(m, s.first_day - 1))
-    start = count
+    count = start = data.members_start
     for day in range(s.first_day, s.last_day + 1):
-        count += entries.get(day, 0) - exits.get(day, 0)
+        count += data.entries.get(day, 0) - data.exits.get(day, 0)
         totals = sums.get(day, _ZERO)
         series.append(
             {
@@ -71,7 +66,7 @@ _ZERO = (0, 0, 0, 0, 0, 0)
 def day_sums(data: ScopeData) -> dict[int, list[int]]:
     """Local day -> [messages, effective, questions, bot messages, joins, exits]."""
     out: dict[int, list[int]] = {}
-    for (_g, hour), v in data.hourly.items():
+    for hour, v in data.hourly.items():
         row = out.get(hour // 24)
         if row is None:
             out[hour // 24] = list(v)
@@ -83,15 +78,13 @@ def day_sums(data: ScopeData) -> dict[int, list[int]]:
 
 def joins_by_source(data: ScopeData) -> list[dict[str, Any]]:
     """Joins in range by (method, source), with how many of them stayed and stayed active."""
-    s = data.scope
     cohort: dict[tuple[str, str], list[Member]] = defaultdict(list)
-    for m in data.members:
-        if m.joined_at is not None and s.first_day <= m.entry_day <= s.last_day:
-            cohort[(m.join_method, m.channel)].append(m)
+    for m in data.newcomers:
+        cohort[(m.join_method, m.channel)].append(m)
     totals: Counter[tuple[str, str]] = Counter()
     for (_day, method, source, _g), n in data.joins.items():
         totals[(method, source)] += n
-    names = {m.identity_id: m.name for m in data.members}
+    names = data.inviters
     out = []
     for key, n in totals.most_common():
         ms = cohort.get(key, [])
@@ -121,11 +114,6 @@ def joins_by_source(data: ScopeData) -> list[dict[str, Any]]:
 def activity(data: ScopeData) -> dict[str, Any]:
     s = data.scope
     sums = day_sums(data)
-    actives_by_day: Counter[int] = Counter()
-    for days in data.daily.values():
-        for d, (_, eff) in days.items():
-            if eff > 0:
-                actives_by_day[d] += 1
     by_day: list[dict[str, Any]] = []
     for day in range(s.first_day, s.last_day + 1):
         row = sums.get(day, _ZERO)
@@ -136,42 +124,30 @@ def activity(data: ScopeData) -> dict[str, Any]:
                 "effective": row[1],
                 "questions": row[2],
                 "bot_messages": row[3],
-                "active_members": actives_by_day[day],
+                "active_members": data.active_by_day.get(day, 0),
             }
         )
-    members_end = [m for m in data.members if is_member_on(m, s.last_day)]
-    mau = _actives(data, s.last_day - 29, s.last_day)
-    wau = _actives(data, s.last_day - 6, s.last_day)
-    spoken = sum(1 for m in members_end if m.message_count > 0)
+    members_end, spoken = data.members_end, data.members_end_spoken
     return {
         "messages": sum(d["messages"] for d in by_day),
         "effective_messages": sum(d["effective"] for d in by_day),
         "questions": sum(d["questions"] for d in by_day),
-        "active_members": _actives(data, s.first_day, s.last_day),
+        "active_members": data.active_range,
         "dau": round(statistics.fmean(d["active_members"] for d in by_day), 2) if by_day else 0,
-        "wau": wau,
-        "mau": mau,
-        "active_share": _share(mau, len(members_end)),
-        "lurker_share": _share(len(members_end) - spoken, len(members_end)),
+        "wau": data.active_week,
+        "mau": data.active_month,
+        "active_share": _share(data.active_month, members_end),
+        "lurker_share": _share(members_end - spoken, members_end),
         "by_day": by_day,
         "heatmap": heatmap(data),
     }
-
-
-def _actives(data: ScopeData, first: int, last: int) -> int:
-    """Distinct (group, member) pairs with an effective message between the days."""
-    return sum(
-        1
-        for days in data.daily.values()
-        if any(eff > 0 for d, (_, eff) in days.items() if first <= d <= last)
-    )
 
 
 def heatmap(data: ScopeData) -> list[list[int]]:
     """Effective messages by weekday (rows, Monday first) × local hour (columns)."""
     grid = [[0] * 24 for _ in range(7)]
     lo, hi = data.scope.first_day * 24, data.scope.last_day * 24 + 24
-    for (_g, hour), v in data.hourly.items():
+    for hour, v in data.hourly.items():
         if lo <= hour < hi:
             day = hour // 24
             grid[(day + 3) % 7][hour % 24] += v[1]  # 1970-01-01 was a Thursday
@@ -179,33 +155,9 @@ def heatmap(data: ScopeData) -> list[list[int]]:
 
 
 def top_contributors(data: ScopeData, n: int = 10) -> list[dict[str, Any]]:
-    s = data.scope
-    names = {(m.group_id, m.identity_id): m for m in data.members}
-    per_person: dict[int, dict[str, Any]] = {}
-    for key, days in data.daily.items():
-        in_range = [(d, v) for d, v in days.items() if s.first_day <= d <= s.last_day]
-        if not in_range:
-            continue
-        m = names.get(key)
-        if m is None:
-            continue
-        row = per_person.setdefault(
-            m.person_id,
-            {
-                "person_id": m.person_id,
-                "name": m.name,
-                "messages": 0,
-                "effective": 0,
-                "active_days": 0,
-            },
-        )
-        row["messages"] += sum(v[0] for _, v in in_range)
-        row["effective"] += sum(v[1] for _, v in in_range)
-        row["active_days"] += sum(1 for _, v in in_range if v[1] > 0)
-    ranked = sorted(
-        per_person.values(), key=lambda r: (-r["effective"], -r["messages"], r["person_id"])
-    )
-    return ranked[:n]
+    """Top persons by effective messages in the range (then messages): counted by the
+    store (data._contributors) over the scope's human members."""
+    return [dict(r) for r in data.contributors[:n]]
 
 
 # --------------------------------------------------------------------------- newcomers
@@ -213,12 +165,7 @@ def top_contributors(data: ScopeData, n: int = 10) -> list[dict[str, Any]]:
 
 def newcomers(data: ScopeData, first_message: dict[tuple[int, int], Any]) -> dict[str, Any]:
     """Members who joined in range: who spoke within 7 days, and how soon they spoke."""
-    s = data.scope
-    joined = [
-        m
-        for m in data.members
-        if m.joined_at is not None and s.first_day <= m.entry_day <= s.last_day
-    ]
+    joined = data.newcomers
     spoke7 = 0
     hours: list[float] = []
     for m in joined:
@@ -241,12 +188,7 @@ def newcomers(data: ScopeData, first_message: dict[tuple[int, int], Any]) -> dic
 
 def funnel(data: ScopeData) -> dict[str, Any]:
     """joined → spoke → spoke again in a later week → regular (≥ 8 active days in 30)."""
-    s = data.scope
-    joined = [
-        m
-        for m in data.members
-        if m.joined_at is not None and s.first_day <= m.entry_day <= s.last_day
-    ]
+    joined = data.newcomers
     spoke = again = regular = 0
     for m in joined:
         days = sorted(
@@ -276,12 +218,10 @@ def funnel(data: ScopeData) -> dict[str, Any]:
 
 def retention(data: ScopeData) -> list[dict[str, Any]]:
     """Cohorts by local join week (Monday first): still in / still active after k weeks."""
-    s = data.scope
     cohorts: dict[int, list[Member]] = defaultdict(list)
-    for m in data.members:
-        if m.joined_at is not None and s.first_day <= m.entry_day <= s.last_day:
-            monday = m.entry_day - (m.entry_day + 3) % 7
-            cohorts[monday].append(m)
+    for m in data.newcomers:
+        monday = m.entry_day - (m.entry_day + 3) % 7
+        cohorts[monday].append(m)
     out = []
     for monday in sorted(cohorts):
         ms = cohorts[monday]
@@ -300,21 +240,9 @@ def retention(data: ScopeData) -> list[dict[str, Any]]:
 
 
 def lifecycle(data: ScopeData) -> dict[str, int]:
-    """Stage of every human ever seen, as of the last day of the range."""
-    end = data.scope.last_day
-    out = {"new": 0, "active": 0, "silent": 0, "churned": 0}
-    for m in data.members:
-        if m.entry_day > end:
-            continue
-        if not is_member_on(m, end):
-            out["churned"] += 1
-        elif m.entry_day > end - NEW_DAYS:
-            out["new"] += 1
-        else:
-            days = data.daily.get((m.group_id, m.identity_id), {})
-            spoke = any(end - SILENT_DAYS < d <= end and v[0] > 0 for d, v in days.items())
-            out["active" if spoke else "silent"] += 1
-    return out
+    """Stage of every human ever seen, as of the last day of the range: counted by the
+    store (data._membership_counts)."""
+    return {k: data.stages.get(k, 0) for k in ("new", "active", "silent", "churned")}
 
 
 # --------------------------------------------------------------------------- response

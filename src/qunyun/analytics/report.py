@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, select, tuple_
 
 from qunyun import clock
 from qunyun.analytics import data as data_mod
@@ -17,7 +17,7 @@ from qunyun.analytics import metrics, topics
 from qunyun.analytics import response as response_mod
 from qunyun.analytics.health import group_health
 from qunyun.analytics.scope import Scope, day_date
-from qunyun.store.schema import events
+from qunyun.store.schema import events, memberships
 
 SCHEMA_VERSION = 1
 
@@ -63,37 +63,32 @@ def _utc_bounds(scope: Scope) -> tuple[datetime, datetime]:
 
 
 def _first_messages(conn: Connection, data: data_mod.ScopeData) -> dict[tuple[int, int], Any]:
-    """First message time of each newcomer of the range, in their group."""
-    s = data.scope
-    new = [
-        m
-        for m in data.members
-        if m.joined_at is not None and s.first_day <= m.entry_day <= s.last_day
-    ]
+    """First message of each newcomer of the range in their group, at or after joining.
+
+    One indexed look-up per newcomer (the log's (actor_id, ts) index, from the join
+    on), so the cost follows the number of newcomers, not their message counts.
+    """
+    new = [m for m in data.newcomers if m.joined_at is not None]
     out: dict[tuple[int, int], Any] = {}
-    e = events.c
+    e, m = events.c, memberships.c
     for i in range(0, len(new), 500):
         chunk = new[i : i + 500]
-        earliest = min(m.joined_at for m in chunk if m.joined_at is not None)
-        q = (
-            select(e.group_id, e.actor_id, func.min(e.ts))
+        first = (
+            select(e.ts)
             .where(
-                and_(
-                    e.actor_id.in_({m.identity_id for m in chunk}),
-                    e.group_id.in_({m.group_id for m in chunk}),
-                    e.kind == "message",
-                    e.ts >= earliest,
-                )
+                e.actor_id == m.identity_id,
+                e.ts >= m.first_joined_at,
+                e.group_id == m.group_id,
+                e.kind == "message",
             )
-            .group_by(e.group_id, e.actor_id)
+            .order_by(e.ts)
+            .limit(1)
+            .scalar_subquery()
         )
-        for g, a, ts in conn.execute(q):
-            if isinstance(ts, int):  # SQLite aggregate: raw micros
-                ts = datetime.fromtimestamp(ts / 1_000_000, UTC)
-            out[(g, a)] = ts
-    # a first message before the (re)join does not count as speaking after joining
-    for m in new:
-        ts = out.get((m.group_id, m.identity_id))
-        if ts is not None and m.joined_at is not None and ts < m.joined_at:
-            out.pop((m.group_id, m.identity_id))
+        q = select(m.group_id, m.identity_id, first).where(
+            tuple_(m.group_id, m.identity_id).in_([(x.group_id, x.identity_id) for x in chunk])
+        )
+        for g, a, ts in conn.execute(q).all():
+            if ts is not None:
+                out[(g, a)] = ts
     return out

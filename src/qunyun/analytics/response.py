@@ -71,20 +71,23 @@ def waits(
     until: datetime,
     *,
     per_group: bool,
+    bots: list[int] | None = None,
 ) -> dict[int, Waits]:
     """First-response statistics of the questions asked in [after, min(before, until)).
 
     Answers count up to ``before`` (exclusive), the window
     :func:`qunyun.analytics.data.messages` would have read. With ``per_group`` the
     result is keyed by group id (groups without questions are absent); without, all
-    questions are pooled under key 0 (absent when there were none).
+    questions are pooled under key 0 (absent when there were none). ``bots``: the
+    bot identity ids (members.bot_ids) when the caller has them; else identities
+    are looked up per message.
     """
     gids = list(group_ids)
     if not gids:
         return {}
     # materialized: otherwise the store inlines the per-question search into every
     # place the wait is used (ordering, counting, output) and runs it that many times
-    asked = _asked(conn, gids, after, before, until).cte("asked").prefix_with("MATERIALIZED")
+    asked = _asked(conn, gids, after, before, until, bots).cte("asked").prefix_with("MATERIALIZED")
     key = asked.c.group_id if per_group else literal(0)
     wait = asked.c.wait
     ranked = select(
@@ -124,14 +127,24 @@ def waits(
 
 
 def _asked(
-    conn: Connection, gids: list[int], after: datetime, before: datetime, until: datetime
+    conn: Connection,
+    gids: list[int],
+    after: datetime,
+    before: datetime,
+    until: datetime,
+    bots: list[int] | None,
 ) -> Select[Any]:
     """One row per question by a human: its group and wait in µs (NULL: unanswered)."""
     q, e = questions.c, events.alias("answer").c
     asker, speaker = identities.alias("asker"), identities.alias("speaker")
-    human_speaker = exists(
-        select(speaker.c.id).where(speaker.c.id == e.actor_id, speaker.c.is_bot == false())
-    )
+    if bots is None:
+        human_speaker: ColumnElement[bool] = exists(
+            select(speaker.c.id).where(speaker.c.id == e.actor_id, speaker.c.is_bot == false())
+        )
+    elif bots:
+        human_speaker = and_(e.actor_id.is_not(None), e.actor_id.not_in(bots))
+    else:
+        human_speaker = e.actor_id.is_not(None)
     first_answer = (
         select(e.ts)
         .where(
@@ -149,16 +162,12 @@ def _asked(
         .limit(1)
         .scalar_subquery()
     )
-    return (
-        select(q.group_id, _micros_between(conn, q.ts, first_answer).label("wait"))
-        .join(asker, asker.c.id == q.actor_id)
-        .where(
-            q.group_id.in_(gids),
-            q.ts >= after,
-            q.ts < min(before, until),
-            asker.c.is_bot == false(),
-        )
+    stmt = select(q.group_id, _micros_between(conn, q.ts, first_answer).label("wait")).where(
+        q.group_id.in_(gids), q.ts >= after, q.ts < min(before, until)
     )
+    if bots is None:
+        return stmt.join(asker, asker.c.id == q.actor_id).where(asker.c.is_bot == false())
+    return stmt.where(q.actor_id.not_in(bots)) if bots else stmt
 
 
 def _micros_between(
@@ -184,8 +193,12 @@ def section(
 
 
 def medians(
-    conn: Connection, group_ids: Iterable[int], after: datetime, before: datetime
+    conn: Connection,
+    group_ids: Iterable[int],
+    after: datetime,
+    before: datetime,
+    bots: list[int] | None = None,
 ) -> dict[int, float | None]:
     """Median minutes to first response per group, rounded like the report (health)."""
-    got = waits(conn, group_ids, after, before, before, per_group=True)
+    got = waits(conn, group_ids, after, before, before, per_group=True, bots=bots)
     return {g: _round(w.median_minutes) for g, w in got.items()}

@@ -1,0 +1,361 @@
+"""The metrics, as pure functions of :class:`~qunyun.analytics.data.ScopeData`.
+
+Every definition here is stated in words in docs/metrics.md; the two must agree.
+Days are local day numbers of each group's zone; bots never count as members or
+as activity.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from qunyun.analytics.scope import day_date
+from tests.analytics.reference.data import Member, Said, ScopeData
+
+RETENTION_WEEKS = (1, 2, 4, 8, 12)
+REGULAR_DAYS = 8  # active days within the first 30 days that make a "regular"
+NEW_DAYS = 14
+SILENT_DAYS = 30
+
+
+def is_member_on(m: Member, day: int) -> bool:
+    return m.entry_day <= day and (m.exit_day is None or m.exit_day > day)
+
+
+def _active(data: ScopeData, m: Member, first: int, last: int) -> bool:
+    days = data.daily.get((m.group_id, m.identity_id), {})
+    return any(eff > 0 for d, (_, eff) in days.items() if first <= d <= last)
+
+
+# --------------------------------------------------------------------------- growth
+
+
+def growth(data: ScopeData) -> dict[str, Any]:
+    s = data.scope
+    sums = day_sums(data)
+    series: list[dict[str, Any]] = []
+    entries = Counter(m.entry_day for m in data.members)
+    exits = Counter(m.exit_day for m in data.members if m.exit_day is not None)
+    count = sum(1 for m in data.members if is_member_on(m, s.first_day - 1))
+    start = count
+    for day in range(s.first_day, s.last_day + 1):
+        count += entries.get(day, 0) - exits.get(day, 0)
+        totals = sums.get(day, _ZERO)
+        series.append(
+            {
+                "date": day_date(day).isoformat(),
+                "members": count,
+                "joins": totals[4],
+                "leaves": totals[5],
+            }
+        )
+    joins = sum(p["joins"] for p in series)
+    leaves = sum(p["leaves"] for p in series)
+    return {
+        "members_start": start,
+        "members_end": count,
+        "net_growth": count - start,
+        "joins": joins,
+        "leaves": leaves,
+        "by_day": series,
+        "by_source": joins_by_source(data),
+    }
+
+
+_ZERO = (0, 0, 0, 0, 0, 0)
+
+
+def day_sums(data: ScopeData) -> dict[int, list[int]]:
+    """Local day -> [messages, effective, questions, bot messages, joins, exits]."""
+    out: dict[int, list[int]] = {}
+    for (_g, hour), v in data.hourly.items():
+        row = out.get(hour // 24)
+        if row is None:
+            out[hour // 24] = list(v)
+        else:
+            for i in range(6):
+                row[i] += v[i]
+    return out
+
+
+def joins_by_source(data: ScopeData) -> list[dict[str, Any]]:
+    """Joins in range by (method, source), with how many of them stayed and stayed active."""
+    s = data.scope
+    cohort: dict[tuple[str, str], list[Member]] = defaultdict(list)
+    for m in data.members:
+        if m.joined_at is not None and s.first_day <= m.entry_day <= s.last_day:
+            cohort[(m.join_method, m.channel)].append(m)
+    totals: Counter[tuple[str, str]] = Counter()
+    for (_day, method, source, _g), n in data.joins.items():
+        totals[(method, source)] += n
+    names = {m.identity_id: m.name for m in data.members}
+    out = []
+    for key, n in totals.most_common():
+        ms = cohort.get(key, [])
+        inviter = None
+        if key[1].startswith("identity:"):
+            inviter = names.get(int(key[1].split(":", 1)[1]))
+        w4 = [m for m in ms if m.entry_day + 28 <= data.data_end_day]
+        out.append(
+            {
+                "method": key[0],
+                "source": key[1],
+                "inviter": inviter,
+                "joins": n,
+                "share": round(n / max(1, sum(totals.values())), 4),
+                "retained_4w": _share(sum(is_member_on(m, m.entry_day + 28) for m in w4), len(w4)),
+                "active_4w": _share(
+                    sum(_active(data, m, m.entry_day + 28, m.entry_day + 34) for m in w4), len(w4)
+                ),
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- activity
+
+
+def activity(data: ScopeData) -> dict[str, Any]:
+    s = data.scope
+    sums = day_sums(data)
+    actives_by_day: Counter[int] = Counter()
+    for days in data.daily.values():
+        for d, (_, eff) in days.items():
+            if eff > 0:
+                actives_by_day[d] += 1
+    by_day: list[dict[str, Any]] = []
+    for day in range(s.first_day, s.last_day + 1):
+        row = sums.get(day, _ZERO)
+        by_day.append(
+            {
+                "date": day_date(day).isoformat(),
+                "messages": row[0],
+                "effective": row[1],
+                "questions": row[2],
+                "bot_messages": row[3],
+                "active_members": actives_by_day[day],
+            }
+        )
+    members_end = [m for m in data.members if is_member_on(m, s.last_day)]
+    mau = _actives(data, s.last_day - 29, s.last_day)
+    wau = _actives(data, s.last_day - 6, s.last_day)
+    spoken = sum(1 for m in members_end if m.message_count > 0)
+    return {
+        "messages": sum(d["messages"] for d in by_day),
+        "effective_messages": sum(d["effective"] for d in by_day),
+        "questions": sum(d["questions"] for d in by_day),
+        "active_members": _actives(data, s.first_day, s.last_day),
+        "dau": round(statistics.fmean(d["active_members"] for d in by_day), 2) if by_day else 0,
+        "wau": wau,
+        "mau": mau,
+        "active_share": _share(mau, len(members_end)),
+        "lurker_share": _share(len(members_end) - spoken, len(members_end)),
+        "by_day": by_day,
+        "heatmap": heatmap(data),
+    }
+
+
+def _actives(data: ScopeData, first: int, last: int) -> int:
+    """Distinct (group, member) pairs with an effective message between the days."""
+    return sum(
+        1
+        for days in data.daily.values()
+        if any(eff > 0 for d, (_, eff) in days.items() if first <= d <= last)
+    )
+
+
+def heatmap(data: ScopeData) -> list[list[int]]:
+    """Effective messages by weekday (rows, Monday first) × local hour (columns)."""
+    grid = [[0] * 24 for _ in range(7)]
+    lo, hi = data.scope.first_day * 24, data.scope.last_day * 24 + 24
+    for (_g, hour), v in data.hourly.items():
+        if lo <= hour < hi:
+            day = hour // 24
+            grid[(day + 3) % 7][hour % 24] += v[1]  # 1970-01-01 was a Thursday
+    return grid
+
+
+def top_contributors(data: ScopeData, n: int = 10) -> list[dict[str, Any]]:
+    s = data.scope
+    names = {(m.group_id, m.identity_id): m for m in data.members}
+    per_person: dict[int, dict[str, Any]] = {}
+    for key, days in data.daily.items():
+        in_range = [(d, v) for d, v in days.items() if s.first_day <= d <= s.last_day]
+        if not in_range:
+            continue
+        m = names.get(key)
+        if m is None:
+            continue
+        row = per_person.setdefault(
+            m.person_id,
+            {
+                "person_id": m.person_id,
+                "name": m.name,
+                "messages": 0,
+                "effective": 0,
+                "active_days": 0,
+            },
+        )
+        row["messages"] += sum(v[0] for _, v in in_range)
+        row["effective"] += sum(v[1] for _, v in in_range)
+        row["active_days"] += sum(1 for _, v in in_range if v[1] > 0)
+    ranked = sorted(
+        per_person.values(), key=lambda r: (-r["effective"], -r["messages"], r["person_id"])
+    )
+    return ranked[:n]
+
+
+# --------------------------------------------------------------------------- newcomers
+
+
+def newcomers(data: ScopeData, first_message: dict[tuple[int, int], Any]) -> dict[str, Any]:
+    """Members who joined in range: who spoke within 7 days, and how soon they spoke."""
+    s = data.scope
+    joined = [
+        m
+        for m in data.members
+        if m.joined_at is not None and s.first_day <= m.entry_day <= s.last_day
+    ]
+    spoke7 = 0
+    hours: list[float] = []
+    for m in joined:
+        first = first_message.get((m.group_id, m.identity_id))
+        if first is None or m.joined_at is None:
+            continue
+        delta = (first - m.joined_at).total_seconds() / 3600
+        if delta < 0:
+            continue
+        hours.append(delta)
+        if delta < 24 * 7:
+            spoke7 += 1
+    return {
+        "joined": len(joined),
+        "spoke_within_7d": spoke7,
+        "spoke_within_7d_share": _share(spoke7, len(joined)),
+        "median_hours_to_first_message": round(statistics.median(hours), 2) if hours else None,
+    }
+
+
+def funnel(data: ScopeData) -> dict[str, Any]:
+    """joined → spoke → spoke again in a later week → regular (≥ 8 active days in 30)."""
+    s = data.scope
+    joined = [
+        m
+        for m in data.members
+        if m.joined_at is not None and s.first_day <= m.entry_day <= s.last_day
+    ]
+    spoke = again = regular = 0
+    for m in joined:
+        days = sorted(
+            d
+            for d, (msgs, _) in data.daily.get((m.group_id, m.identity_id), {}).items()
+            if msgs > 0 and d >= m.entry_day
+        )
+        if not days:
+            continue
+        spoke += 1
+        if any(d // 7 > days[0] // 7 for d in days):  # weeks counted from 1970-01-01 (Thu)
+            again += 1
+        window = data.daily.get((m.group_id, m.identity_id), {})
+        active = sum(
+            1 for d, (_, eff) in window.items() if m.entry_day <= d < m.entry_day + 30 and eff > 0
+        )
+        if active >= REGULAR_DAYS:
+            regular += 1
+    return {
+        "joined": len(joined),
+        "spoke": spoke,
+        "spoke_again_later_week": again,
+        "regular": regular,
+        "regular_days": REGULAR_DAYS,
+    }
+
+
+def retention(data: ScopeData) -> list[dict[str, Any]]:
+    """Cohorts by local join week (Monday first): still in / still active after k weeks."""
+    s = data.scope
+    cohorts: dict[int, list[Member]] = defaultdict(list)
+    for m in data.members:
+        if m.joined_at is not None and s.first_day <= m.entry_day <= s.last_day:
+            monday = m.entry_day - (m.entry_day + 3) % 7
+            cohorts[monday].append(m)
+    out = []
+    for monday in sorted(cohorts):
+        ms = cohorts[monday]
+        weeks: dict[str, Any] = {}
+        for k in RETENTION_WEEKS:
+            start = monday + 7 * k
+            if start + 6 > data.data_end_day:
+                weeks[str(k)] = None  # not yet observable
+                continue
+            weeks[str(k)] = {
+                "member": _share(sum(is_member_on(m, start + 6) for m in ms), len(ms)),
+                "active": _share(sum(_active(data, m, start, start + 6) for m in ms), len(ms)),
+            }
+        out.append({"week": day_date(monday).isoformat(), "joined": len(ms), "weeks": weeks})
+    return out
+
+
+def lifecycle(data: ScopeData) -> dict[str, int]:
+    """Stage of every human ever seen, as of the last day of the range."""
+    end = data.scope.last_day
+    out = {"new": 0, "active": 0, "silent": 0, "churned": 0}
+    for m in data.members:
+        if m.entry_day > end:
+            continue
+        if not is_member_on(m, end):
+            out["churned"] += 1
+        elif m.entry_day > end - NEW_DAYS:
+            out["new"] += 1
+        else:
+            days = data.daily.get((m.group_id, m.identity_id), {})
+            spoke = any(end - SILENT_DAYS < d <= end and v[0] > 0 for d, v in days.items())
+            out["active" if spoke else "silent"] += 1
+    return out
+
+
+# --------------------------------------------------------------------------- response
+
+
+def first_response(said: Iterable[Said], until_day_end: Any) -> dict[str, Any]:
+    """CHAOSS time to first response: a question, then the first message by another human.
+
+    Questions asked before ``until_day_end`` count; answers may come later (the
+    caller reads a week past the range). Unanswered questions are counted apart.
+    """
+    minutes: list[float] = []
+    questions = 0
+    pending: dict[int, list[Said]] = defaultdict(list)  # group -> open questions
+    for msg in said:
+        open_qs = pending[msg.group_id]
+        if open_qs:
+            still = []
+            for q in open_qs:
+                if msg.actor_id != q.actor_id:
+                    minutes.append((msg.ts - q.ts).total_seconds() / 60)
+                else:
+                    still.append(q)
+            pending[msg.group_id] = still
+        if msg.question and msg.ts < until_day_end:
+            questions += 1
+            pending[msg.group_id].append(msg)
+    answered = len(minutes)
+    return {
+        "questions": questions,
+        "answered": answered,
+        "answered_share": _share(answered, questions),
+        "median_minutes": round(statistics.median(minutes), 1) if minutes else None,
+        "p90_minutes": round(_quantile(minutes, 0.9), 1) if minutes else None,
+    }
+
+
+def _quantile(xs: list[float], q: float) -> float:
+    ys = sorted(xs)
+    return ys[min(len(ys) - 1, int(q * len(ys)))]
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
