@@ -333,19 +333,28 @@ def _contributors(conn: Connection, gids: list[int], first: int, last: int) -> l
     d, m = member_daily.c, memberships.c
     in_range = and_(d.group_id.in_(gids), d.local_day >= first, d.local_day <= last)
     of_member = and_(m.group_id == d.group_id, m.identity_id == d.identity_id)
-    eff, msgs = func.sum(d.effective), func.sum(d.messages)
-    q = _human(
+    # per (group, member) first, then per person: the join to memberships runs once
+    # per member instead of once per member-day
+    per_member = (
         select(
-            m.person_id,
-            msgs,
-            eff,
-            func.sum(case((d.effective > 0, 1), else_=0)),
+            d.group_id,
+            d.identity_id,
+            func.sum(d.messages).label("n"),
+            func.sum(d.effective).label("e"),
+            func.sum(case((d.effective > 0, 1), else_=0)).label("a"),
         )
-        .select_from(member_daily)
-        .join(memberships, of_member)
+        .where(in_range)
+        .group_by(d.group_id, d.identity_id)
+        .subquery("per_member")
     )
+    pm = per_member.c
+    eff, msgs = func.sum(pm.e), func.sum(pm.n)
     q = (
-        q.where(in_range)
+        _human(
+            select(m.person_id, msgs, eff, func.sum(pm.a))
+            .select_from(per_member)
+            .join(memberships, and_(m.group_id == pm.group_id, m.identity_id == pm.identity_id))
+        )
         .group_by(m.person_id)
         .order_by(eff.desc(), msgs.desc(), m.person_id)
         .limit(TOP_CONTRIBUTORS)

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, Integer, column, select, values
 
 from qunyun import clock
 from qunyun.analytics import data as data_mod
 from qunyun.analytics import metrics, topics
 from qunyun.analytics import response as response_mod
 from qunyun.analytics.health import group_health
+from qunyun.analytics.members import day_start
 from qunyun.analytics.scope import Scope, day_date
-from qunyun.store.schema import events, memberships
+from qunyun.store.schema import UtcDateTime, events
 
 SCHEMA_VERSION = 1
 
@@ -65,30 +67,49 @@ def _utc_bounds(scope: Scope) -> tuple[datetime, datetime]:
 def _first_messages(conn: Connection, data: data_mod.ScopeData) -> dict[tuple[int, int], Any]:
     """First message of each newcomer of the range in their group, at or after joining.
 
-    One indexed look-up per newcomer (the log's (actor_id, ts) index, from the join
-    on), so the cost follows the number of newcomers, not their message counts.
+    The newcomers' days (already read) tell on which day each first spoke after
+    joining, so the log is searched from that day on, through its (actor_id, ts)
+    index: a step or two per newcomer, and no search at all for those who never
+    spoke. Searching from the join instead walks all of a silent newcomer's later
+    events, and through the (group_id, ts) index all of the group's.
     """
-    new = [m for m in data.newcomers if m.joined_at is not None]
+    s = data.scope
+    zones = {g.id: ZoneInfo(g.tz) for g in s.groups}
+    beyond = s.last_day + data_mod.LOOK_AHEAD_DAYS + 1  # first day not read
+    starts: list[tuple[int, int, datetime]] = []
+    for m in data.newcomers:
+        if m.joined_at is None or m.message_count == 0:
+            continue
+        days = data.daily.get((m.group_id, m.identity_id), {})
+        spoke = [d for d, (msgs, _) in days.items() if msgs > 0 and d >= m.entry_day]
+        day = min(spoke) if spoke else beyond
+        starts.append(
+            (m.group_id, m.identity_id, max(m.joined_at, day_start(day, zones[m.group_id])))
+        )
     out: dict[tuple[int, int], Any] = {}
-    e, m = events.c, memberships.c
-    for i in range(0, len(new), 500):
-        chunk = new[i : i + 500]
+    e = events.c
+    for i in range(0, len(starts), 500):
+        chunk = (
+            values(column("g", Integer), column("a", Integer), column("t", UtcDateTime))
+            .data(starts[i : i + 500])
+            .cte("newcomer")  # WITH newcomer(g, a, t) AS (VALUES …): both engines read it
+        )
+        n = chunk.c
         first = (
             select(e.ts)
             .where(
-                e.actor_id == m.identity_id,
-                e.ts >= m.first_joined_at,
-                e.group_id == m.group_id,
+                e.actor_id == n.a,
+                e.ts >= n.t,
+                # "+ 0": compare without the (group_id, ts) index, which SQLite would
+                # otherwise walk through every later message of the group
+                e.group_id + 0 == n.g,
                 e.kind == "message",
             )
             .order_by(e.ts)
             .limit(1)
             .scalar_subquery()
         )
-        q = select(m.group_id, m.identity_id, first).where(
-            tuple_(m.group_id, m.identity_id).in_([(x.group_id, x.identity_id) for x in chunk])
-        )
-        for g, a, ts in conn.execute(q).all():
+        for g, a, ts in conn.execute(select(n.g, n.a, first)).all():
             if ts is not None:
                 out[(g, a)] = ts
     return out
