@@ -29,7 +29,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    tuple_,
 )
 
 from qunyun.analytics import members as members_mod
@@ -167,40 +166,58 @@ def _membership_counts(conn: Connection, data: ScopeData) -> None:
     """Members at the start and end, those at the end who ever spoke, lifecycle stages."""
     s, m, d = data.scope, memberships.c, member_daily.c
     end = s.last_day
-    spoke_lately = tuple_(m.group_id, m.identity_id).in_(
-        select(d.group_id, d.identity_id).where(
+    # who sent a message in the last SILENT_DAYS days, once per (group, member); joined
+    # to memberships rather than tested per membership with IN, which SQLite
+    # evaluates without an index for pairs
+    speakers = (
+        select(d.group_id, d.identity_id)
+        .where(
             d.group_id.in_(s.group_ids),
             d.local_day > end - SILENT_DAYS,
             d.local_day <= end,
             d.messages > 0,
         )
+        .group_by(d.group_id, d.identity_id)
+        .subquery("speakers")
     )
-    totals = [0] * 7
+    totals = [0] * 7  # start, end, end who spoke, churned, new, settled, settled who spoke
     for tz, ids in members_mod.zones(s).items():
         zone = ZoneInfo(tz)
         entry = func.coalesce(m.first_joined_at, m.first_seen_at)
         after_end = day_start(end + 1, zone)
-        at_start = member_before(day_start(s.first_day, zone))
         at_end = member_before(after_end)
-        seen = entry < after_end
         new = entry >= day_start(end - NEW_DAYS + 1, zone)
+        settled = and_(at_end, ~new)  # current, not new: active or silent
         conds: list[ColumnElement[bool]] = [
-            at_start,
+            member_before(day_start(s.first_day, zone)),
             at_end,
             and_(at_end, m.message_count > 0),
-            and_(seen, ~at_end),  # churned
-            and_(at_end, new),  # new
-            and_(at_end, ~new, spoke_lately),  # active
-            and_(at_end, ~new, ~spoke_lately),  # silent
+            and_(entry < after_end, ~at_end),  # churned
+            and_(at_end, new),
+            settled,
         ]
         q = _human(select(*(func.sum(case((c, 1), else_=0)) for c in conds))).where(
             m.group_id.in_(ids)
         )
-        row = conn.execute(q).one()
+        spoke = _human(
+            select(func.count())
+            .select_from(speakers)
+            .join(
+                memberships,
+                and_(m.group_id == speakers.c.group_id, m.identity_id == speakers.c.identity_id),
+            )
+        ).where(m.group_id.in_(ids), settled)
+        row = [*conn.execute(q).one(), conn.execute(spoke).scalar()]
         for i, v in enumerate(row):
             totals[i] += int(v or 0)
     data.members_start, data.members_end, data.members_end_spoken = totals[:3]
-    data.stages = dict(zip(("churned", "new", "active", "silent"), totals[3:], strict=True))
+    churned, new_n, settled_n, active = totals[3:]
+    data.stages = {
+        "churned": churned,
+        "new": new_n,
+        "active": active,
+        "silent": settled_n - active,
+    }
 
 
 def _entries_and_exits(conn: Connection, data: ScopeData) -> None:
