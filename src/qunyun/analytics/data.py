@@ -294,7 +294,6 @@ def _newcomers(conn: Connection, data: ScopeData) -> None:
         )
     if not data.newcomers:
         return
-    wanted = {(n.group_id, n.identity_id) for n in data.newcomers}
     rows = conn.execute(
         select(d.group_id, d.identity_id, d.local_day, d.messages, d.effective)
         .join(memberships, and_(m.group_id == d.group_id, m.identity_id == d.identity_id))
@@ -305,10 +304,15 @@ def _newcomers(conn: Connection, data: ScopeData) -> None:
             joined_in_range,
         )
     ).all()
+    # rows of members just outside the range in another zone may come too: harmless,
+    # nothing looks up a member who is not a newcomer
     daily = data.daily
     for g, ident, day, msgs, eff in rows:
-        if (g, ident) in wanted:
-            daily.setdefault((g, ident), {})[day] = (msgs, eff)
+        key = (g, ident)
+        days = daily.get(key)
+        if days is None:
+            days = daily[key] = {}
+        days[day] = (msgs, eff)
 
 
 def _activity(conn: Connection, data: ScopeData) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Integer, column, select, values
+from sqlalchemy import Connection, Integer, column, text
 
 from qunyun import clock
 from qunyun.analytics import data as data_mod
@@ -19,9 +19,10 @@ from qunyun.analytics import response as response_mod
 from qunyun.analytics.health import group_health
 from qunyun.analytics.members import day_start
 from qunyun.analytics.scope import Scope, day_date
-from qunyun.store.schema import UtcDateTime, events
+from qunyun.store.schema import UtcDateTime, to_micros
 
 SCHEMA_VERSION = 1
+_CHUNK = 500  # newcomers per first-message query
 
 
 def build(
@@ -87,29 +88,26 @@ def _first_messages(conn: Connection, data: data_mod.ScopeData) -> dict[tuple[in
             (m.group_id, m.identity_id, max(m.joined_at, day_start(day, zones[m.group_id])))
         )
     out: dict[tuple[int, int], Any] = {}
-    e = events.c
-    for i in range(0, len(starts), 500):
-        chunk = (
-            values(column("g", Integer), column("a", Integer), column("t", UtcDateTime))
-            .data(starts[i : i + 500])
-            .cte("newcomer")  # WITH newcomer(g, a, t) AS (VALUES …): both engines read it
-        )
-        n = chunk.c
-        first = (
-            select(e.ts)
-            .where(
-                e.actor_id == n.a,
-                e.ts >= n.t,
-                # "+ 0": compare without the (group_id, ts) index, which SQLite would
-                # otherwise walk through every later message of the group
-                e.group_id + 0 == n.g,
-                e.kind == "message",
-            )
-            .order_by(e.ts)
-            .limit(1)
-            .scalar_subquery()
-        )
-        for g, a, ts in conn.execute(select(n.g, n.a, first)).all():
+    pg = conn.dialect.name == "postgresql"
+    for i in range(0, len(starts), _CHUNK):
+        chunk = starts[i : i + _CHUNK]
+        # Plain text with positional values: building the same VALUES list as
+        # SQLAlchemy constructs cost more than the search itself for big cohorts.
+        rows = ", ".join(f"(:g{k}, :a{k}, :t{k})" for k in range(len(chunk)))
+        params: dict[str, Any] = {}
+        for k, (g, a, t) in enumerate(chunk):
+            params[f"g{k}"], params[f"a{k}"] = g, a
+            params[f"t{k}"] = t if pg else to_micros(t)
+        cast = "CAST(n.t AS timestamptz)" if pg else "n.t"
+        q = text(
+            f"WITH n(g, a, t) AS (VALUES {rows}) "
+            "SELECT n.g, n.a, (SELECT e.ts FROM events e "
+            f"WHERE e.actor_id = n.a AND e.ts >= {cast} AND e.kind = 'message' "
+            # "+ 0": compare without the (group_id, ts) index, which SQLite would
+            # otherwise walk through every later message of the group
+            "AND e.group_id + 0 = n.g ORDER BY e.ts LIMIT 1) AS ts FROM n"
+        ).columns(column("g", Integer), column("a", Integer), column("ts", UtcDateTime))
+        for g, a, ts in conn.execute(q, params).all():
             if ts is not None:
                 out[(g, a)] = ts
     return out
