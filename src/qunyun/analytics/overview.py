@@ -11,10 +11,7 @@ equal on the same store.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 
@@ -31,26 +28,23 @@ def build(conn: Connection, scope: Scope) -> dict[str, Any]:
     gids = scope.group_ids
     first, last = scope.first_day, scope.last_day
     bots = members.bot_ids(conn) if len(gids) > 1 else None
-    # Time to first response is half the work and independent of the rest: with a
-    # second connection the store answers it on the other core meanwhile.
-    with _beside(conn, lambda c: health.response_medians(c, scope, last, bots)) as medians:
-        per_group = _range_sums(conn, gids, first, last)
-        per_day = _day_sums(conn, gids, first, last)
-        active = _active(conn, gids, first, last)
-        counts = members.on_days(
-            conn, scope, [first - 1, last - health.WINDOW, last], both=(1, 2), bots=bots
-        )
-        effective = health.effective_windows(conn, gids, last)
+    per_group = _range_sums(conn, gids, first, last)
+    per_day = _day_sums(conn, gids, first, last)
+    active = _active(conn, gids, first, last)
+    counts = members.on_days(
+        conn, scope, [first - 1, last - health.WINDOW, last], both=(1, 2), bots=bots
+    )
     # health from the same counts (its MAU is the range's, its members now are ours)
     judged = {
         h["id"]: h
         for h in health.score(
             scope,
             health.Inputs(
-                effective=effective,
+                effective=health.effective_windows(conn, gids, last),
                 mau={g: a[1] for g, a in active.items()},
                 counts={g: (c[1], c[2], c[3]) for g, c in counts.items()},
-                medians=medians.result(),
+                # about half of the overview's time, one indexed search per question
+                medians=health.response_medians(conn, scope, last, bots),
             ),
         )["groups"]
     }
@@ -176,35 +170,3 @@ def _active(conn: Connection, gids: list[int], first: int, last: int) -> dict[in
         .group_by(d.group_id)
     )
     return {g: (int(a), int(m)) for g, a, m in conn.execute(q).all()}
-
-
-T = TypeVar("T")
-
-
-class _Pending(Generic[T]):
-    def __init__(self, future: Future[T] | None, value: Callable[[], T]) -> None:
-        self._future, self._value = future, value
-
-    def result(self) -> T:
-        return self._future.result() if self._future is not None else self._value()
-
-
-@contextmanager
-def _beside(conn: Connection, work: Callable[[Connection], T]) -> Iterator[_Pending[T]]:
-    """Run ``work`` on a second connection in a thread while the caller goes on.
-
-    The second connection sees committed data only, which is all an overview reads
-    (it never runs inside a writing transaction). An in-memory SQLite database has
-    no second connection to the same data, so there the work runs when asked for.
-    """
-    url = conn.engine.url
-    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
-        yield _Pending(None, lambda: work(conn))
-        return
-
-    def run() -> T:
-        with conn.engine.connect() as other:
-            return work(other)
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        yield _Pending(pool.submit(run), lambda: work(conn))
