@@ -164,6 +164,28 @@ class OverviewContract(EngineContract):
         )
         assert doc["totals"]["active_members"] == 1
 
+    def test_local_midnight_is_the_boundary(self, engine: Engine) -> None:
+        edge = GroupRef("telegram", "-1010", "edge club")
+        k, l_, m = (IdentityRef("telegram", x, x) for x in ("k", "l", "m"))
+
+        def ev(n: str, kind: Kind, when: datetime, who: IdentityRef) -> Event:
+            return Event("t3", n, kind, when, edge, who, who, {})
+
+        evs = [
+            ev("k1", Kind.JOIN, ny(3, 1, 0), k),  # the first instant of March: in March
+            ev("l1", Kind.JOIN, ny(2, 10, 9), l_),
+            ev("l2", Kind.LEAVE, ny(4, 1, 0), l_),  # the first instant of April
+            ev("m1", Kind.JOIN, ny(2, 10, 9), m),
+            ev("m2", Kind.LEAVE, datetime(2024, 3, 31, 23, 59, 59, tzinfo=NY), m),
+        ]
+        with engine.begin() as conn:
+            fold = rollups.Rollups()
+            fold.on_written(conn, Ingester(group_tz="America/New_York").write(conn, evs))
+        with engine.connect() as conn:
+            (g,) = overview.build(conn, resolve(conn, "edge", month="2024-03"))["groups"]
+        # 29 Feb ends with L and M; 31 March ends with K and L (M left a second before)
+        assert (g["members"], g["net"], g["joins"], g["leaves"]) == (2, 0, 1, 1)
+
 
 class TestOverviewSqlite(OverviewContract):
     engine_name = "sqlite"
