@@ -8,6 +8,7 @@ worker processes (each opens the store named by ``QUNYUN_DATABASE_URL``).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -115,7 +116,10 @@ def create_app(engine: Engine, *, worker: bool = False) -> FastAPI:
     async def security_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
+        started = time.perf_counter()
         response = await call_next(request)
+        # server time of every answer, for browsers' dev tools and bench/web_bench.py
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1e3:.1f}"
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
         if request.url.path.startswith("/api/") or "text/html" in response.headers.get(
