@@ -80,7 +80,10 @@ def start_import(
 ) -> int:
     """Validate, store the upload and queue the job; shared with the imports page."""
     actor.require(Role.operator)
-    fmt, tz, group = (fmt or None), (tz or None), (group or None)
+    fmt, group = (fmt or None), (group or None)
+    # exports with local times only are read in the console's default zone (Settings),
+    # not the server's, which may be anywhere
+    tz = tz or deps.console_prefs(request)["tz"]
     check_options(fmt, tz)
     path = save_upload(upload)
     params = {"path": str(path), "filename": path.name, "format": fmt, "tz": tz, "group": group}
