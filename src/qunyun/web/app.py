@@ -46,8 +46,9 @@ def create_app(engine: Engine, *, worker: bool = False) -> FastAPI:
         w = None
         if worker:
             from qunyun.jobs.worker import Worker
+            from qunyun.web.api.metrics import warm_overview
 
-            w = Worker(engine)
+            w = Worker(engine, on_upkeep=lambda: warm_overview(app))
             w.start_thread()
         yield
         if w is not None:
