@@ -163,3 +163,21 @@ def test_report_download(client: TestClient) -> None:
     assert r.headers["content-disposition"].startswith("attachment;")
     assert "Community report" in r.text
     assert client.get("/reports/download?group=abc").status_code == 400
+
+
+def test_member_timeline_tells_what_they_did_from_what_was_done_to_them(
+    client: TestClient, app_engine: Engine
+) -> None:
+    from sqlalchemy import select
+
+    from qunyun.store.schema import identities
+
+    with app_engine.connect() as c:
+        alice = c.execute(
+            select(identities.c.person_id).where(identities.c.external_id == "111111111")
+        ).scalar_one()
+    login(client, "boss")
+    page = client.get(f"/members/{alice}", headers={"accept-language": "en"}).text
+    # in the sample Alice removes someone from the group; she herself stays
+    assert "removed a member" in page
+    assert ">removed<" not in page
