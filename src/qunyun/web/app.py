@@ -74,6 +74,7 @@ def create_app(engine: Engine, *, worker: bool = False) -> FastAPI:
             401: {"model": errors.ErrorResponse},
             403: {"model": errors.ErrorResponse},
             404: {"model": errors.ErrorResponse},
+            409: {"model": errors.ErrorResponse},
             422: {"model": errors.ErrorResponse},
         },
     )
