@@ -17,7 +17,7 @@ from qunyun.errors import NotFound
 from qunyun.store.queries import is_member
 from qunyun.store.schema import groups, memberships
 from qunyun.web import deps, scopes
-from qunyun.web.api.models import Page
+from qunyun.web.api.models import MAX_ID, Offset, Page, PathId
 
 router = APIRouter(tags=["metrics"])
 
@@ -138,7 +138,7 @@ def list_groups(
     sort: Literal[GROUP_SORTS] = "messages",  # type: ignore[valid-type]
     order: Literal["asc", "desc"] = "desc",
     limit: int = Query(50, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     rng: Range = Depends(),
     actor: Actor = Depends(deps.api_actor),
     c: Connection = Depends(deps.conn),
@@ -157,7 +157,7 @@ def list_groups(
 
 @router.get("/groups/{group_id}")
 def get_group(
-    group_id: int, actor: Actor = Depends(deps.api_actor), c: Connection = Depends(deps.conn)
+    group_id: PathId, actor: Actor = Depends(deps.api_actor), c: Connection = Depends(deps.conn)
 ) -> dict[str, Any]:
     actor.require_group(group_id)
     row = c.execute(select(groups).where(groups.c.id == group_id)).first()
@@ -181,7 +181,7 @@ def get_group(
 @router.get("/groups/{group_id}/report")
 def get_group_report(
     request: Request,
-    group_id: int,
+    group_id: PathId,
     rng: Range = Depends(),
     actor: Actor = Depends(deps.api_actor),
     c: Connection = Depends(deps.conn),
@@ -193,7 +193,7 @@ def get_group_report(
 @router.get("/groups/{group_id}/keywords")
 def get_group_keywords(
     request: Request,
-    group_id: int,
+    group_id: PathId,
     rng: Range = Depends(),
     actor: Actor = Depends(deps.api_actor),
     c: Connection = Depends(deps.conn),
@@ -244,7 +244,9 @@ def render_report(
     responses={200: {"content": {m: {} for m in MEDIA.values()}}},
 )
 def monthly_report(
-    group: int | None = Query(None, description="group id (default: every group you see)"),
+    group: int | None = Query(
+        None, ge=1, le=MAX_ID, description="group id (default: every group you see)"
+    ),
     fmt: Literal["html", "pdf", "json", "csv"] = Query("html", alias="format"),
     lang: Literal["zh", "en"] = "zh",
     rng: Range = Depends(),

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path, Query
 from pydantic import BaseModel, Field
 
 RoleName = Literal["owner", "admin", "operator", "viewer"]
+
+#: the largest id of a user, token, job, member or group: their columns are INTEGER
+#: (32 bits on PostgreSQL). Bigger numbers, and offsets beyond 64 bits, are refused
+#: as invalid (422) instead of overflowing the database driver (500).
+MAX_ID = 2**31 - 1
+MAX_OFFSET = 2**63 - 1
+GroupId = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 class LoginIn(BaseModel):
@@ -34,7 +44,7 @@ class UserIn(BaseModel):
     name: str = Field(min_length=2, max_length=64)
     role: RoleName
     password: str | None = Field(default=None, min_length=10, max_length=1024)
-    group_ids: list[int] = Field(default_factory=list)
+    group_ids: list[GroupId] = Field(default_factory=list)
     all_groups: bool = False
 
 
@@ -47,7 +57,7 @@ class UserCreated(BaseModel):
 
 class UserPatch(BaseModel):
     role: RoleName | None = None
-    group_ids: list[int] | None = None
+    group_ids: list[GroupId] | None = None
     all_groups: bool | None = None
     disabled: bool | None = None
 
