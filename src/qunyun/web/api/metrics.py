@@ -47,6 +47,12 @@ class Range:
         self.month, self.start, self.end = month, start, end
 
     def scope(self, c: Connection, actor: Actor, group_id: int | None = None) -> Scope:
+        if group_id is not None:
+            # a missing group is "not found" (404) as on /groups/{id}, not a 400 from
+            # the CLI's group lookup (which would also match titles containing the id)
+            actor.require_group(group_id)
+            if c.execute(select(groups.c.id).where(groups.c.id == group_id)).first() is None:
+                raise NotFound(f"no group {group_id}", zh=f"没有群 {group_id}")
         return scopes.for_request(
             c, actor, group_id, month=self.month, start=self.start, end=self.end
         )
