@@ -130,16 +130,18 @@ class AuthContract(EngineContract):
         world.login("viewer")
         assert world.client.get("/api/v1/me").status_code == 200
         assert world.get("viewer", "/api/v1/me").status_code == 200
-        r = world.call("admin", "PATCH", f"/api/v1/users/{world.user_ids['viewer']}",
-                       json={"disabled": True})  # fmt: skip
+        r = world.call(
+            "admin", "PATCH", f"/api/v1/users/{world.user_ids['viewer']}", json={"disabled": True}
+        )
         assert r.status_code == 200 and r.json()["disabled"] is True
         assert world.get("viewer", "/api/v1/me").status_code == 401
         r = world.call(None, "GET", "/api/v1/me")  # the session cookie alone
         assert r.status_code == 401
         assert world.login("viewer").status_code == 401
         # enabled again: the token works again; the session is gone for good
-        world.call("admin", "PATCH", f"/api/v1/users/{world.user_ids['viewer']}",
-                   json={"disabled": False})  # fmt: skip
+        world.call(
+            "admin", "PATCH", f"/api/v1/users/{world.user_ids['viewer']}", json={"disabled": False}
+        )
         assert world.get("viewer", "/api/v1/me").status_code == 200
         world.client.cookies.clear()
         assert world.login("viewer").status_code == 200

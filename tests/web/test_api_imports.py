@@ -58,8 +58,9 @@ class ImportsContract(EngineContract):
         assert f["file"] == "result.json"  # not the server's upload folder
         assert f["read"] > 0 and f["new"] == f["read"] and f["duplicate"] == 0
         assert result["totals"]["new"] == f["new"]
-        assert done["progress"]["files"] == [{"name": "result.json", "read": f["read"],
-                                              "new": f["new"]}]  # fmt: skip
+        assert done["progress"]["files"] == [
+            {"name": "result.json", "read": f["read"], "new": f["new"]}
+        ]
         assert count(world.engine, events) == before + f["new"]
         assert uploads(home) == []  # the upload is removed once imported
         # the same export again: everything is a duplicate
@@ -166,8 +167,9 @@ class ImportsContract(EngineContract):
         assert r.status_code == 422
 
     def test_demo_job_loads_a_community(self, world: World) -> None:
-        r = world.post("admin", "/api/v1/demo", json={"groups": 2, "members": 10, "days": 14,
-                                                      "seed": 5})  # fmt: skip
+        r = world.post(
+            "admin", "/api/v1/demo", json={"groups": 2, "members": 10, "days": 14, "seed": 5}
+        )
         assert r.status_code == 202 and r.json()["kind"] == "demo"
         done = run_job(world, r.json()["id"])
         assert done["status"] == "done", done
@@ -197,8 +199,9 @@ class ImportsContract(EngineContract):
 
         with TestClient(create_app(world.engine, worker=True)) as client:
             h = world.auth("owner")
-            r = client.post("/api/v1/imports", headers=h,
-                            files={"file": (QQ.name, QQ.read_bytes())})  # fmt: skip
+            r = client.post(
+                "/api/v1/imports", headers=h, files={"file": (QQ.name, QQ.read_bytes())}
+            )
             jid = r.json()["id"]
             deadline = time.monotonic() + 20
             status = "queued"
