@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qunyun import __version__
 from qunyun.errors import UserError
-from qunyun.web import errors, pages, pages_ops
+from qunyun.web import deps, errors, pages, pages_ops
 from qunyun.web.api import accounts, admin, auth, imports, members, metrics
 from qunyun.web.cache import MetricCache
 
@@ -69,6 +69,7 @@ def create_app(engine: Engine, *, worker: bool = False) -> FastAPI:
 
     api = APIRouter(
         prefix="/api/v1",
+        dependencies=[Depends(deps.storable_query)],
         responses={
             400: {"model": errors.ErrorResponse},
             401: {"model": errors.ErrorResponse},

@@ -81,6 +81,7 @@ def start_import(
     """Validate, store the upload and queue the job; shared with the imports page."""
     actor.require(Role.operator)
     fmt, tz, group = (fmt or None), (tz or None), (group or None)
+    deps.refuse_unstorable("body", [("format", fmt), ("tz", tz), ("group", group)])
     check_options(fmt, tz)
     path = save_upload(upload)
     params = {"path": str(path), "filename": path.name, "format": fmt, "tz": tz, "group": group}

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from qunyun.web.deps import NOT_STORABLE, storable
 
 RoleName = Literal["owner", "admin", "operator", "viewer"]
 
@@ -19,7 +21,19 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
-class LoginIn(BaseModel):
+class Body(BaseModel):
+    """A request body: no text in it may hold what the store cannot (NUL, lone surrogates)."""
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and not storable(item):
+                raise ValueError(NOT_STORABLE)
+        return value
+
+
+class LoginIn(Body):
     name: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
 
@@ -40,7 +54,7 @@ class LoginOut(BaseModel):
     csrf: str
 
 
-class UserIn(BaseModel):
+class UserIn(Body):
     name: str = Field(min_length=2, max_length=64)
     role: RoleName
     password: str | None = Field(default=None, min_length=10, max_length=1024)
@@ -55,23 +69,23 @@ class UserCreated(BaseModel):
     )
 
 
-class UserPatch(BaseModel):
+class UserPatch(Body):
     role: RoleName | None = None
     group_ids: list[GroupId] | None = None
     all_groups: bool | None = None
     disabled: bool | None = None
 
 
-class PasswordIn(BaseModel):
+class PasswordIn(Body):
     new: str = Field(min_length=10, max_length=1024)
     old: str | None = Field(default=None, max_length=1024)
 
 
-class LangIn(BaseModel):
+class LangIn(Body):
     lang: Literal["zh", "en"] | None
 
 
-class TokenIn(BaseModel):
+class TokenIn(Body):
     name: str = Field(default="token", min_length=1, max_length=128)
     user: str | None = Field(default=None, description="user name (admins only; default: you)")
 
@@ -91,7 +105,7 @@ class TokenCreated(BaseModel):
     secret: str = Field(description="the token, shown only in this response")
 
 
-class SettingsIn(BaseModel):
+class SettingsIn(Body):
     tz: str | None = Field(default=None, max_length=64)
     lang: Literal["auto", "zh", "en"] | None = None
 
@@ -122,7 +136,7 @@ class JobOut(BaseModel):
     finished_at: str | None
 
 
-class DemoIn(BaseModel):
+class DemoIn(Body):
     groups: int = Field(default=20, ge=1, le=200)
     members: int = Field(default=3000, ge=10, le=50_000)
     days: int = Field(default=180, ge=14, le=730)
