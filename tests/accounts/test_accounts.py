@@ -22,9 +22,10 @@ PW = "correct horse battery"
 
 @pytest.fixture
 def quick(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
+    """Cheap argon2id for tests that make users (production parameters: tested below)."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", cheap)
+    monkeypatch.setattr(passwords, "DUMMY_HASH", cheap.hash("dummy"))
 
 
 # -- pure parts -----------------------------------------------------------------------

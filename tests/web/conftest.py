@@ -119,9 +119,9 @@ def quick_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
     The production parameters are checked in tests/accounts/test_passwords.py.
     """
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
+    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(passwords, "_hasher", quick)
+    monkeypatch.setattr(passwords, "DUMMY_HASH", quick.hash("dummy"))
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ class SchemaContract(EngineContract):
 
     @schema.parametrize()
     @settings(
-        max_examples=25,
+        max_examples=20,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
