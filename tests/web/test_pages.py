@@ -181,3 +181,11 @@ def test_member_timeline_tells_what_they_did_from_what_was_done_to_them(
     # in the sample Alice removes someone from the group; she herself stays
     assert "removed a member" in page
     assert ">removed<" not in page
+
+
+def test_text_a_database_cannot_hold_is_refused_with_a_page(client: TestClient) -> None:
+    login(client, "boss")
+    r = client.get("/members?q=a%00b")
+    assert r.status_code == 400 and "text/html" in r.headers["content-type"]
+    r = client.post("/settings/tokens", data={"name": "x\x00y", "csrf": csrf_of(client)})
+    assert r.status_code == 400

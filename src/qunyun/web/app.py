@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qunyun import __version__
 from qunyun.errors import UserError
-from qunyun.web import errors, pages, pages_ops
+from qunyun.web import deps, errors, pages, pages_ops
 from qunyun.web.api import accounts, admin, auth, imports, members, metrics
 from qunyun.web.cache import MetricCache
 
@@ -71,11 +71,13 @@ def create_app(engine: Engine, *, worker: bool = False) -> FastAPI:
 
     api = APIRouter(
         prefix="/api/v1",
+        dependencies=[Depends(deps.storable_query)],
         responses={
             400: {"model": errors.ErrorResponse},
             401: {"model": errors.ErrorResponse},
             403: {"model": errors.ErrorResponse},
             404: {"model": errors.ErrorResponse},
+            409: {"model": errors.ErrorResponse},
             422: {"model": errors.ErrorResponse},
         },
     )
@@ -106,6 +108,17 @@ def create_app(engine: Engine, *, worker: bool = False) -> FastAPI:
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
+        if not request.url.path.startswith("/api/"):
+            problem = exc.errors()[0] if exc.errors() else {}
+            field = ".".join(str(p) for p in problem.get("loc", ()))
+            return pages.error_page(
+                request,
+                UserError(
+                    f"invalid {field}: {problem.get('msg', '')}",
+                    zh=f"参数 {field} 无效：{problem.get('msg', '')}",
+                    code="invalid",
+                ),
+            )
         return errors.validation_error_response(request, exc)
 
     app.add_exception_handler(pages.NeedLogin, pages.to_login)

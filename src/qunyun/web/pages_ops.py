@@ -21,7 +21,7 @@ from qunyun.web.api.metrics import MEDIA, Range, render_report
 from qunyun.web.pages import check_csrf, viewer
 from qunyun.web.render import page, pager
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(deps.storable_page_input)])
 
 
 # --------------------------------------------------------------------------- imports
