@@ -101,6 +101,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for r in terminalreporter.stats.get("skipped", [])
         if "PostgreSQL not available" in str(getattr(r, "longrepr", ""))
     ]
+    browser = [
+        r
+        for r in terminalreporter.stats.get("skipped", [])
+        if "Chromium not found" in str(getattr(r, "longrepr", ""))
+    ]
+    if browser:
+        terminalreporter.write_sep(
+            "-",
+            f"{len(browser)} browser tests SKIPPED: no Chromium (apt-get install chromium)",
+            yellow=True,
+        )
     if skipped:
         terminalreporter.write_sep(
             "-",

@@ -238,6 +238,10 @@ def timeline(
                 "kind": r.kind,
                 "group": {"id": r.group_id, "title": titles.get(r.group_id)},
                 "role": r.role,
+                # the member did this to someone else (added, removed, banned them)
+                "to_other": r.role == "actor"
+                and r.target_id is not None
+                and r.target_id not in ids,
                 "text": p.get("text"),
                 "type": p.get("type"),
             }

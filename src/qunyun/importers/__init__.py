@@ -51,8 +51,9 @@ def detect(path: Path) -> Importer:
     )
     if not scored or scored[0][0] <= 0:
         raise ImportFormatError(
-            f"{path}: cannot tell which chat export this is; give --format ({', '.join(FORMATS)})",
-            zh=f"{path}：无法识别导出格式，请用 --format 指定",
+            f"{path}: cannot tell which chat export this is; name its format "
+            f"({', '.join(FORMATS)}) with --format or the console's Format field",
+            zh=f"{path}：无法识别导出格式，请用 --format 或网页上的“格式”指定",
             code="format_not_detected",
         )
     return scored[0][2]

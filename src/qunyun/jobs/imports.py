@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -29,13 +30,15 @@ def uploads_dir() -> Path:
 class JobProgress:
     """importing.Progress that writes into the job row, throttled."""
 
-    def __init__(self, engine: Engine, job_id: int) -> None:
+    def __init__(self, engine: Engine, job_id: int, hide: str | None = None) -> None:
         self.engine, self.job_id = engine, job_id
+        #: a folder prefix cut from file names: the server's upload path is nobody's business
+        self.hide = hide
         self.state: dict[str, Any] = {"files": [], "file": None}
         self.last = 0.0
 
     def start_file(self, label: str, size: int | None) -> None:
-        self.state["file"] = {"name": label, "size": size, "position": 0, "read": 0}
+        self.state["file"] = {"name": self.name(label), "size": size, "position": 0, "read": 0}
         self._write(force=True)
 
     def advance(self, position: int, read: int) -> None:
@@ -44,9 +47,14 @@ class JobProgress:
         self._write()
 
     def end_file(self, report: FileReport) -> None:
-        self.state["files"].append({"name": report.file, "read": report.read, "new": report.new})
+        self.state["files"].append(
+            {"name": self.name(report.file), "read": report.read, "new": report.new}
+        )
         self.state["file"] = None
         self._write(force=True)
+
+    def name(self, label: str) -> str:
+        return label.replace(self.hide, "") if self.hide else label
 
     def _write(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -60,6 +68,7 @@ def run(engine: Engine, job: queue.Job) -> None:
     path = Path(p["path"])
     with engine.connect() as conn:
         before = conn.execute(select(func.max(groups.c.id))).scalar() or 0
+    progress = JobProgress(engine, job.id, hide=str(path.parent) + os.sep)
     try:
         report = run_import(
             engine,
@@ -67,15 +76,16 @@ def run(engine: Engine, job: queue.Job) -> None:
             fmt=p.get("format") or None,
             tz=p.get("tz") or None,
             group=p.get("group") or None,
-            progress=JobProgress(engine, job.id),
+            progress=progress,
         )
     except UserError as exc:
+        message, zh = progress.name(exc.message), exc.zh and progress.name(exc.zh)
         queue.finish(
             engine,
             job.id,
             queue.FAILED,
-            error=exc.message,
-            result={"error": {"code": exc.code, "message": exc.message, "zh": exc.zh}},
+            error=message,
+            result={"error": {"code": exc.code, "message": message, "zh": zh}},
         )
         _discard(path)
         return
@@ -85,6 +95,10 @@ def run(engine: Engine, job: queue.Job) -> None:
     _assign_new_groups(engine, job, before)
     result = report.as_dict()
     result["path"] = p.get("filename") or path.name
+    for f in result["files"]:
+        f["file"] = progress.name(f["file"])
+        for err in f["errors"]:
+            err["file"] = err["file"] and progress.name(err["file"])
     queue.finish(engine, job.id, queue.DONE, result=result)
     _discard(path)
 

@@ -24,8 +24,17 @@ _ROLLUP_LOCK = 0x71756E79
 
 
 class Worker:
-    def __init__(self, engine: Engine, *, poll: float = 1.0, upkeep_every: float = 30.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        poll: float = 1.0,
+        upkeep_every: float = 30.0,
+        on_upkeep: Callable[[], None] | None = None,
+    ) -> None:
         self.engine = engine
+        #: called after each upkeep round (the console warms its caches there)
+        self.on_upkeep = on_upkeep
         self.poll = poll
         self.upkeep_every = upkeep_every
         self.stop = threading.Event()
@@ -55,25 +64,30 @@ class Worker:
         return True
 
     def upkeep(self) -> None:
-        """Fold events written without rollups (bulk loads, older versions)."""
+        """Fold events written without rollups (bulk loads, older versions), then warm up."""
         try:
-            if self.engine.dialect.name == "postgresql":
-                with self.engine.connect() as conn:
-                    got = conn.execute(
-                        text("SELECT pg_try_advisory_lock(:k)"), {"k": _ROLLUP_LOCK}
-                    ).scalar()
-                    conn.commit()
-                    if not got:
-                        return
-                    try:
-                        rollups.catch_up(self.engine)
-                    finally:
-                        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ROLLUP_LOCK})
-                        conn.commit()
-            else:
-                rollups.catch_up(self.engine)
+            self._catch_up()
+            if self.on_upkeep is not None:
+                self.on_upkeep()
         except Exception:
-            log.exception("rollup upkeep failed")
+            log.exception("upkeep failed")
+
+    def _catch_up(self) -> None:
+        if self.engine.dialect.name != "postgresql":
+            rollups.catch_up(self.engine)  # SQLite's single writer serialises this
+            return
+        with self.engine.connect() as conn:
+            got = conn.execute(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": _ROLLUP_LOCK}
+            ).scalar()
+            conn.commit()
+            if not got:
+                return  # another worker is at it
+            try:
+                rollups.catch_up(self.engine)
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ROLLUP_LOCK})
+                conn.commit()
 
     def start_thread(self) -> threading.Thread:
         t = threading.Thread(target=self.run, name="qunyun-worker", daemon=True)

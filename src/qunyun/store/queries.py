@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, or_, select
 
-from qunyun.errors import UserError
+from qunyun.errors import NotFound
 from qunyun.store.schema import groups, memberships
 
 
@@ -35,7 +35,7 @@ def find_groups(conn: Connection, spec: str | None) -> list[Any]:
     if not rows:
         rows = list(conn.execute(cols.where(groups.c.title.contains(spec)).order_by(groups.c.id)))
     if not rows:
-        raise UserError(
+        raise NotFound(
             f"no group matches {spec!r} (give a group id, platform id or part of its title; "
             "`qunyun stats` lists them)",
             zh=f"没有匹配 {spec!r} 的群（可用群 ID、平台 ID 或群名的一部分；用 qunyun stats 查看）",

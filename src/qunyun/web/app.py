@@ -8,11 +8,12 @@ worker processes (each opens the store named by ``QUNYUN_DATABASE_URL``).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -20,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qunyun import __version__
 from qunyun.errors import UserError
-from qunyun.web import errors, pages, pages_ops
+from qunyun.web import deps, errors, pages, pages_ops
 from qunyun.web.api import accounts, admin, auth, imports, members, metrics
 from qunyun.web.cache import MetricCache
 
@@ -45,8 +46,9 @@ def create_app(engine: Engine, *, worker: bool = False) -> FastAPI:
         w = None
         if worker:
             from qunyun.jobs.worker import Worker
+            from qunyun.web.api.metrics import warm_overview
 
-            w = Worker(engine)
+            w = Worker(engine, on_upkeep=lambda: warm_overview(app))
             w.start_thread()
         yield
         if w is not None:
@@ -69,11 +71,13 @@ def create_app(engine: Engine, *, worker: bool = False) -> FastAPI:
 
     api = APIRouter(
         prefix="/api/v1",
+        dependencies=[Depends(deps.storable_query)],
         responses={
             400: {"model": errors.ErrorResponse},
             401: {"model": errors.ErrorResponse},
             403: {"model": errors.ErrorResponse},
             404: {"model": errors.ErrorResponse},
+            409: {"model": errors.ErrorResponse},
             422: {"model": errors.ErrorResponse},
         },
     )
@@ -104,6 +108,17 @@ def create_app(engine: Engine, *, worker: bool = False) -> FastAPI:
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
+        if not request.url.path.startswith("/api/"):
+            problem = exc.errors()[0] if exc.errors() else {}
+            field = ".".join(str(p) for p in problem.get("loc", ()))
+            return pages.error_page(
+                request,
+                UserError(
+                    f"invalid {field}: {problem.get('msg', '')}",
+                    zh=f"参数 {field} 无效：{problem.get('msg', '')}",
+                    code="invalid",
+                ),
+            )
         return errors.validation_error_response(request, exc)
 
     app.add_exception_handler(pages.NeedLogin, pages.to_login)
@@ -115,7 +130,10 @@ def create_app(engine: Engine, *, worker: bool = False) -> FastAPI:
     async def security_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
+        started = time.perf_counter()
         response = await call_next(request)
+        # server time of every answer, for browsers' dev tools and bench/web_bench.py
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1e3:.1f}"
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
         if request.url.path.startswith("/api/") or "text/html" in response.headers.get(

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import Connection, Engine
 
 from qunyun.accounts import prefs, sessions, tokens
@@ -111,6 +112,43 @@ def api_actor(request: Request) -> Actor:
             zh="缺少或错误的 X-CSRF-Token（登录会话中的写操作需要）",
         )
     return actor
+
+
+def storable(text: str) -> bool:
+    """Whether a string can be stored and compared: PostgreSQL text refuses NUL
+    characters and UTF-8 refuses unpaired surrogates (either would be a 500)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+NOT_STORABLE = "must not contain NUL or unpaired surrogate characters"
+
+
+def refuse_unstorable(where: str, values: list[tuple[str, str | None]]) -> None:
+    """A 422 naming the first field whose text cannot be stored."""
+    for name, value in values:
+        if value is not None and not (storable(name) and storable(value)):
+            raise RequestValidationError(
+                [{"loc": (where, name), "msg": NOT_STORABLE, "type": "value_error"}]
+            )
+
+
+def storable_query(request: Request) -> None:
+    """Every API route: query parameters a database can hold (bodies: models.Body)."""
+    refuse_unstorable("query", list(request.query_params.multi_items()))
+
+
+async def storable_page_input(request: Request) -> None:
+    """Every page: query parameters and form fields a database can hold."""
+    refuse_unstorable("query", list(request.query_params.multi_items()))
+    if request.method == "POST" and "form" in request.headers.get("content-type", ""):
+        form = await request.form()  # parsed once; the route's Form(...) reuses it
+        refuse_unstorable("form", [(k, v) for k, v in form.multi_items() if isinstance(v, str)])
 
 
 def page_of(limit: int, offset: int, total: int, items: list[Any]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from qunyun.web.i18n import COOKIE as LANG_COOKIE
 from qunyun.web.i18n import LANGS, lang_of, translate
 from qunyun.web.render import page, pager
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(deps.storable_page_input)])
 LOGIN_CSRF = "qunyun_login_csrf"
 
 

@@ -21,7 +21,7 @@ from qunyun.web.api.metrics import MEDIA, Range, render_report
 from qunyun.web.pages import check_csrf, viewer
 from qunyun.web.render import page, pager
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(deps.storable_page_input)])
 
 
 # --------------------------------------------------------------------------- imports
@@ -148,6 +148,18 @@ def _settings(request: Request, c: Connection, actor: Actor, **extra: Any) -> HT
     )
 
 
+def _group_ids(text: str) -> list[int]:
+    """Group ids typed as "3, 12，40" (either comma); anything else is an error."""
+    parts = [p.strip() for p in text.replace("，", ",").split(",") if p.strip()]
+    bad = [p for p in parts if not p.isdigit()]
+    if bad:
+        raise UserError(
+            f"group ids are numbers separated by commas, not {bad[0]!r}",
+            zh=f"群 ID 应为逗号分隔的数字，{bad[0]!r} 不是",
+        )
+    return [int(p) for p in parts]
+
+
 @router.get("/settings", response_class=HTMLResponse)
 def settings_page(request: Request, c: Connection = Depends(deps.conn)) -> Response:
     return _settings(request, c, viewer(request))
@@ -168,7 +180,7 @@ def settings_create_user(
 ) -> Response:
     actor = viewer(request)
     check_csrf(request, csrf)
-    ids = [int(x) for x in group_ids.replace("，", ",").split(",") if x.strip().isdigit()]
+    ids = _group_ids(group_ids)
     with deps.engine_of(request).begin() as c:
         user, generated = users_mod.create(
             c,
@@ -189,6 +201,7 @@ def settings_change_user(
     user_id: int,
     action: str = Form(""),
     role: str = Form(""),
+    group_ids: str = Form(""),
     csrf: str = Form(""),
 ) -> Response:
     actor = viewer(request)
@@ -200,6 +213,9 @@ def settings_change_user(
             users_mod.change(c, actor, user_id, disabled=action == "disable")
         elif action == "role":
             users_mod.change(c, actor, user_id, role=role)
+        elif action == "groups":
+            ids = _group_ids(group_ids)
+            users_mod.change(c, actor, user_id, group_ids=ids, all_groups=not ids)
         else:
             raise UserError(f"unknown action {action!r}", zh=f"未知操作 {action!r}")
     return RedirectResponse("/settings#users", status_code=303)

@@ -13,6 +13,7 @@ from qunyun.accounts.roles import Actor, Role
 from qunyun.web import deps
 from qunyun.web.api.models import (
     PasswordIn,
+    PathId,
     TokenCreated,
     TokenIn,
     TokenOut,
@@ -52,7 +53,7 @@ def create_user(
 
 @router.get("/users/{user_id}", response_model=UserOut)
 def get_user(
-    user_id: int, actor: Actor = Depends(deps.api_actor), c: Connection = Depends(deps.conn)
+    user_id: PathId, actor: Actor = Depends(deps.api_actor), c: Connection = Depends(deps.conn)
 ) -> dict[str, Any]:
     if user_id != actor.user_id:
         actor.require(Role.admin)
@@ -61,7 +62,7 @@ def get_user(
 
 @router.patch("/users/{user_id}", response_model=UserOut)
 def change_user(
-    user_id: int, body: UserPatch, request: Request, actor: Actor = Depends(deps.api_actor)
+    user_id: PathId, body: UserPatch, request: Request, actor: Actor = Depends(deps.api_actor)
 ) -> dict[str, Any]:
     with deps.engine_of(request).begin() as c:
         return users_mod.change(
@@ -76,7 +77,9 @@ def change_user(
 
 
 @router.delete("/users/{user_id}", status_code=204)
-def delete_user(user_id: int, request: Request, actor: Actor = Depends(deps.api_actor)) -> Response:
+def delete_user(
+    user_id: PathId, request: Request, actor: Actor = Depends(deps.api_actor)
+) -> Response:
     with deps.engine_of(request).begin() as c:
         users_mod.remove(c, actor, user_id)
     return Response(status_code=204)
@@ -84,7 +87,7 @@ def delete_user(user_id: int, request: Request, actor: Actor = Depends(deps.api_
 
 @router.put("/users/{user_id}/password", status_code=204)
 def set_password(
-    user_id: int, body: PasswordIn, request: Request, actor: Actor = Depends(deps.api_actor)
+    user_id: PathId, body: PasswordIn, request: Request, actor: Actor = Depends(deps.api_actor)
 ) -> Response:
     with deps.engine_of(request).begin() as c:
         users_mod.set_password(c, actor, user_id, body.new, old=body.old)
@@ -111,7 +114,7 @@ def create_token(
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
 def revoke_token(
-    token_id: int, request: Request, actor: Actor = Depends(deps.api_actor)
+    token_id: PathId, request: Request, actor: Actor = Depends(deps.api_actor)
 ) -> dict[str, Any]:
     with deps.engine_of(request).begin() as c:
         return tokens.revoke(c, actor, token_id)

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from qunyun.accounts import audit, prefs
 from qunyun.accounts.roles import Actor, Role
 from qunyun.web import deps
-from qunyun.web.api.models import Page, SettingsIn, SettingsOut
+from qunyun.web.api.models import Offset, Page, SettingsIn, SettingsOut
 
 router = APIRouter(tags=["admin"])
 
@@ -20,7 +20,7 @@ def audit_log(
     user: str | None = Query(None, max_length=64),
     action: str | None = Query(None, max_length=64, description="prefix, e.g. user."),
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     actor: Actor = Depends(deps.api_actor),
     c: Connection = Depends(deps.conn),
 ) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from qunyun.accounts.roles import Actor
 from qunyun.errors import AuthenticationFailed
 from qunyun.web import deps
 from qunyun.web.api.models import LangIn, LoginIn, LoginOut, PasswordIn, UserOut
+from qunyun.web.errors import ErrorResponse
 
 router = APIRouter(tags=["auth"])
 
@@ -41,7 +42,11 @@ def sign_in(request: Request, response: Response, name: str, password: str) -> d
     return {"user": user.as_dict(), "csrf": sess.csrf}
 
 
-@router.post("/auth/login", response_model=LoginOut)
+@router.post(
+    "/auth/login",
+    response_model=LoginOut,
+    responses={429: {"model": ErrorResponse, "description": "too many failed sign-ins"}},
+)
 def login(body: LoginIn, request: Request, response: Response) -> dict[str, Any]:
     """Start a dashboard session (cookie). Scripts should use API tokens instead."""
     return sign_in(request, response, body.name, body.password)

@@ -19,7 +19,7 @@ from qunyun.jobs import queue
 from qunyun.jobs.imports import uploads_dir
 from qunyun.timezones import zone
 from qunyun.web import deps
-from qunyun.web.api.models import DemoIn, JobOut, Page
+from qunyun.web.api.models import DemoIn, JobOut, Offset, Page, PathId
 
 router = APIRouter(tags=["imports"])
 
@@ -80,7 +80,11 @@ def start_import(
 ) -> int:
     """Validate, store the upload and queue the job; shared with the imports page."""
     actor.require(Role.operator)
-    fmt, tz, group = (fmt or None), (tz or None), (group or None)
+    fmt, group = (fmt or None), (group or None)
+    deps.refuse_unstorable("body", [("format", fmt), ("tz", tz or None), ("group", group)])
+    # exports with local times only are read in the console's default zone (Settings),
+    # not the server's, which may be anywhere
+    tz = tz or deps.console_prefs(request)["tz"]
     check_options(fmt, tz)
     path = save_upload(upload)
     params = {"path": str(path), "filename": path.name, "format": fmt, "tz": tz, "group": group}
@@ -123,7 +127,7 @@ def load_demo(body: DemoIn, request: Request, actor: Actor = Depends(deps.api_ac
 @router.get("/imports", response_model=Page)
 def list_imports(
     limit: int = Query(20, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     actor: Actor = Depends(deps.api_actor),
     c: Connection = Depends(deps.conn),
 ) -> dict[str, Any]:
@@ -133,6 +137,6 @@ def list_imports(
 
 @router.get("/imports/{job_id}", response_model=JobOut)
 def get_import(
-    job_id: int, actor: Actor = Depends(deps.api_actor), c: Connection = Depends(deps.conn)
+    job_id: PathId, actor: Actor = Depends(deps.api_actor), c: Connection = Depends(deps.conn)
 ) -> dict[str, Any]:
     return queue.get(c, actor, job_id)

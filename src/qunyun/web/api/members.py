@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from qunyun.accounts.roles import Actor
 from qunyun.crm import members
 from qunyun.web import deps
-from qunyun.web.api.models import Page
+from qunyun.web.api.models import MAX_ID, Offset, Page, PathId
 
 router = APIRouter(tags=["members"])
 
@@ -18,12 +18,12 @@ router = APIRouter(tags=["members"])
 @router.get("/members", response_model=Page)
 def list_members(
     q: str | None = Query(None, max_length=100, description="part of a name or account id"),
-    group: int | None = Query(None, description="group id"),
+    group: int | None = Query(None, ge=1, le=MAX_ID, description="group id"),
     platform: str | None = Query(None, max_length=32),
     current: bool | None = Query(None, description="true: still in the group(s); false: left"),
     sort: Literal["recent", "messages", "name", "newest"] = "recent",
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     actor: Actor = Depends(deps.api_actor),
     c: Connection = Depends(deps.conn),
 ) -> dict[str, Any]:
@@ -43,16 +43,16 @@ def list_members(
 
 @router.get("/members/{member_id}")
 def get_member(
-    member_id: int, actor: Actor = Depends(deps.api_actor), c: Connection = Depends(deps.conn)
+    member_id: PathId, actor: Actor = Depends(deps.api_actor), c: Connection = Depends(deps.conn)
 ) -> dict[str, Any]:
     return members.detail(c, actor, member_id)
 
 
 @router.get("/members/{member_id}/events", response_model=Page)
 def member_events(
-    member_id: int,
+    member_id: PathId,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     actor: Actor = Depends(deps.api_actor),
     c: Connection = Depends(deps.conn),
 ) -> dict[str, Any]:

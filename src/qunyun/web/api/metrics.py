@@ -17,7 +17,7 @@ from qunyun.errors import NotFound
 from qunyun.store.queries import is_member
 from qunyun.store.schema import groups, memberships
 from qunyun.web import deps, scopes
-from qunyun.web.api.models import Page
+from qunyun.web.api.models import MAX_ID, Offset, Page, PathId
 
 router = APIRouter(tags=["metrics"])
 
@@ -47,6 +47,12 @@ class Range:
         self.month, self.start, self.end = month, start, end
 
     def scope(self, c: Connection, actor: Actor, group_id: int | None = None) -> Scope:
+        if group_id is not None:
+            # a missing group is "not found" (404) as on /groups/{id}, not a 400 from
+            # the CLI's group lookup (which would also match titles containing the id)
+            actor.require_group(group_id)
+            if c.execute(select(groups.c.id).where(groups.c.id == group_id)).first() is None:
+                raise NotFound(f"no group {group_id}", zh=f"没有群 {group_id}")
         return scopes.for_request(
             c, actor, group_id, month=self.month, start=self.start, end=self.end
         )
@@ -62,6 +68,22 @@ def overview_doc(request: Request, c: Connection, actor: Actor, rng: Range) -> d
         c, _key("overview", scope), lambda: overview.build(c, scope)
     )
     return doc
+
+
+def warm_overview(app: Any) -> None:
+    """Compute the default overview (every group, last 30 days) into the cache.
+
+    The first visit of the day then costs a cache hit instead of a full aggregation
+    over every group; run by the console's background thread when data changes.
+    """
+    from qunyun.accounts.roles import CLI
+
+    engine = app.state.engine
+    with engine.connect() as c:
+        if c.execute(select(func.count()).select_from(groups)).scalar_one() == 0:
+            return
+        scope = scopes.for_request(c, CLI)
+        app.state.cache.get(c, _key("overview", scope), lambda: overview.build(c, scope))
 
 
 def group_report(
@@ -138,7 +160,7 @@ def list_groups(
     sort: Literal[GROUP_SORTS] = "messages",  # type: ignore[valid-type]
     order: Literal["asc", "desc"] = "desc",
     limit: int = Query(50, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     rng: Range = Depends(),
     actor: Actor = Depends(deps.api_actor),
     c: Connection = Depends(deps.conn),
@@ -157,7 +179,7 @@ def list_groups(
 
 @router.get("/groups/{group_id}")
 def get_group(
-    group_id: int, actor: Actor = Depends(deps.api_actor), c: Connection = Depends(deps.conn)
+    group_id: PathId, actor: Actor = Depends(deps.api_actor), c: Connection = Depends(deps.conn)
 ) -> dict[str, Any]:
     actor.require_group(group_id)
     row = c.execute(select(groups).where(groups.c.id == group_id)).first()
@@ -181,7 +203,7 @@ def get_group(
 @router.get("/groups/{group_id}/report")
 def get_group_report(
     request: Request,
-    group_id: int,
+    group_id: PathId,
     rng: Range = Depends(),
     actor: Actor = Depends(deps.api_actor),
     c: Connection = Depends(deps.conn),
@@ -193,7 +215,7 @@ def get_group_report(
 @router.get("/groups/{group_id}/keywords")
 def get_group_keywords(
     request: Request,
-    group_id: int,
+    group_id: PathId,
     rng: Range = Depends(),
     actor: Actor = Depends(deps.api_actor),
     c: Connection = Depends(deps.conn),
@@ -244,7 +266,9 @@ def render_report(
     responses={200: {"content": {m: {} for m in MEDIA.values()}}},
 )
 def monthly_report(
-    group: int | None = Query(None, description="group id (default: every group you see)"),
+    group: int | None = Query(
+        None, ge=1, le=MAX_ID, description="group id (default: every group you see)"
+    ),
     fmt: Literal["html", "pdf", "json", "csv"] = Query("html", alias="format"),
     lang: Literal["zh", "en"] = "zh",
     rng: Range = Depends(),
