@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -150,7 +151,7 @@ class Rollups:
         if not batch:
             return
         clock = self.clock
-        clock.load(conn, {e[3] for e in batch})
+        clock.load(conn, set(map(itemgetter(3), batch)))
         hourly: dict[tuple[int, int], list[int]] = {}
         daily: dict[tuple[int, int, int], list[int]] = {}
         joins: dict[tuple[int, int, str, str], int] = {}
@@ -241,7 +242,7 @@ class Rollups:
                 )
         finally:
             cursor.close()
-        _advance(conn, max(e[0] for e in batch))
+        _advance(conn, max(map(itemgetter(0), batch)))
 
 
 def _join_source(code: Any, link: Any, actor_id: int | None, target_id: int | None) -> str:
