@@ -152,6 +152,7 @@ class Rollups:
             return
         clock = self.clock
         clock.load(conn, set(map(itemgetter(3), batch)))
+        # values are the rows the upserts take: [*key, *counts]
         hourly: dict[tuple[int, int], list[int]] = {}
         daily: dict[tuple[int, int, int], list[int]] = {}
         joins: dict[tuple[int, int, str, str], int] = {}
@@ -173,35 +174,35 @@ class Rollups:
                 hk = (gid, hour)
                 got = hourly_get(hk)
                 if got is None:
-                    got = hourly[hk] = [0, 0, 0, 0, 0, 0]
+                    got = hourly[hk] = [gid, hour, 0, 0, 0, 0, 0, 0]
                 h = got
             if kind == "message":
-                h[0] += 1
+                h[2] += 1
                 if bot or aid is None:
-                    h[3] += 1
+                    h[5] += 1
                     continue
                 if info is None:
                     info = message_info(orjson.loads(pj))
                 eff = info & EFFECTIVE
                 if eff:
-                    h[1] += 1
+                    h[3] += 1
                     if info & QUESTION:
-                        h[2] += 1
+                        h[4] += 1
                         asked.append((eid, gid, ts, aid))
                 dk = (gid, hour // 24, aid)
                 d = daily_get(dk)
                 if d is None:
-                    daily[dk] = [1, eff]
+                    daily[dk] = [gid, hour // 24, aid, 1, eff]
                 else:
-                    d[0] += 1
-                    d[1] += eff
+                    d[3] += 1
+                    d[4] += eff
             elif kind == "join":
-                h[4] += 1
+                h[6] += 1
                 method, code, link = info
                 key = (gid, hour // 24, method, _join_source(code, link, aid, tid))
                 joins[key] = joins.get(key, 0) + 1
             elif kind in _EXITS:
-                h[5] += 1
+                h[7] += 1
         pg = conn.dialect.name == "postgresql"
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
@@ -212,7 +213,7 @@ class Rollups:
                     ("messages", "effective", "questions", "bot_messages", "joins", "exits"),
                     pg,
                 ),
-                [(g, hr, *v) for (g, hr), v in hourly.items()],
+                list(hourly.values()),
             )
             if daily:
                 cursor.executemany(
@@ -222,16 +223,14 @@ class Rollups:
                         ("messages", "effective"),
                         pg,
                     ),
-                    [(*k, m, e) for k, (m, e) in daily.items()],
+                    list(daily.values()),
                 )
             if asked:
                 ph = ", ".join(["%s" if pg else "?"] * 4)
                 cursor.executemany(
                     f"INSERT INTO questions (event_id, group_id, ts, actor_id) VALUES ({ph}) "
                     "ON CONFLICT (event_id) DO NOTHING",
-                    [(i, g, from_micros(t) if pg else t, a) for i, g, t, a in asked]
-                    if pg
-                    else asked,
+                    [(i, g, from_micros(t), a) for i, g, t, a in asked] if pg else asked,
                 )
             if joins:
                 cursor.executemany(

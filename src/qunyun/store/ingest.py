@@ -262,9 +262,7 @@ class Ingester:
             if gk not in self._groups:
                 self._groups[gk] = self._get_or_create_group(conn, GroupRef(*g))
             gid_of[g] = self._groups[gk]
-        ident_keys = [
-            k for k in dict.fromkeys(k for r in batch for k in (r[5], r[6])) if k not in ident_of
-        ]
+        ident_keys = [k for k in dict.fromkeys(cols[5] + cols[6]) if k not in ident_of]
         refs: dict[tuple[str, str], IdentityRef] = {}
         for k in ident_keys:
             assert k is not None
