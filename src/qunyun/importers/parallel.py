@@ -25,9 +25,9 @@ from qunyun.importers.base import Importer, ImportOptions, Rejected
 from qunyun.store.ingest import Packed, Packer
 
 RECORDS_PER_BATCH = 2000
-#: enough to cover one writer transaction (importing.BATCH_SIZE records), so the
+#: more than one writer transaction (importing.BATCH_SIZE records), so the
 #: reader keeps parsing while the writer commits
-MAX_BATCHES_IN_FLIGHT = 16
+MAX_BATCHES_IN_FLIGHT = 32
 
 
 @dataclass
