@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from qunyun import importing
 from qunyun.errors import StrictImportAborted
 from qunyun.events import Event, GroupRef, IdentityRef, Kind
 from qunyun.importers.base import ImportOptions, Rejected, SourceFile
@@ -110,6 +111,16 @@ class ImportContract(EngineContract):
         r = run_import(engine, export, fmt=LineFormat(), tz="UTC", batch_size=4)
         assert r.totals()["new"] == 48 - partial
         assert count(engine) == 48
+
+    def test_batches_grow_from_the_first(
+        self, engine: Engine, export: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(importing, "FIRST_BATCH", 4)
+        with pytest.raises(KeyboardInterrupt):
+            run_import(engine, export, fmt=LineFormat(explode_at=30), tz="UTC", batch_size=16)
+        assert count(engine) == 4 + 8 + 16  # committed batches double up to batch_size
+        r = run_import(engine, export, fmt=LineFormat(), tz="UTC", batch_size=16)
+        assert r.totals()["new"] == 48 - 28
 
 
 class TestImportSqlite(ImportContract):

@@ -16,8 +16,9 @@ incremental == rebuild.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -46,7 +47,13 @@ _HOUR_US = 3_600_000_000
 
 
 class Stored(NamedTuple):
-    """An event as the rollups need it: ids resolved, time in UTC micros."""
+    """An event as the rollups need it: ids resolved, time in UTC micros.
+
+    The same shape as :attr:`WriteResult.rows`, so a written batch is folded as it
+    comes. ``info`` is :func:`message_info` of a message (or None: then it is
+    worked out from ``payload_json``) and (method, channel_code, invite_link) of a
+    join.
+    """
 
     id: int
     kind: str
@@ -54,8 +61,33 @@ class Stored(NamedTuple):
     group_id: int
     actor_id: int | None
     target_id: int | None
-    payload: dict[str, Any]
+    info: Any
     actor_is_bot: bool
+    payload_json: str | None = None
+
+
+EFFECTIVE = 1
+QUESTION = 2
+
+
+def message_info(payload: dict[str, Any]) -> int:
+    """What the rollups count of a message, from its payload alone: EFFECTIVE | QUESTION.
+
+    Whether the author is a bot is not known here; the fold checks that. Computed
+    where the events are packed (the import's reader process), off the writer.
+    """
+    if not is_effective(payload):
+        return 0
+    return EFFECTIVE | QUESTION if is_question(payload.get("text") or "") else EFFECTIVE
+
+
+def _info(kind: str, payload: dict[str, Any]) -> Any:
+    if kind == "message":
+        return message_info(payload)
+    if kind == "join":
+        p = payload
+        return (str(p.get("method") or "unknown"), p.get("channel_code"), p.get("invite_link"))
+    return None
 
 
 class LocalClock:
@@ -107,46 +139,70 @@ class Rollups:
 
     def on_written(self, conn: Connection, result: WriteResult) -> None:
         """Hook for :func:`qunyun.importing.run_import`."""
-        self.fold(conn, from_write(result))
+        self.fold(conn, result.rows)
 
-    def fold(self, conn: Connection, batch: list[Stored]) -> None:
+    def fold(self, conn: Connection, batch: Sequence[tuple[Any, ...]]) -> None:
+        """Add ``batch`` (:class:`Stored` rows, or plain tuples of that shape) to the rollups.
+
+        The loop touches each event once, with the zone table of its group and the
+        bucket it fell into last time kept at hand: events arrive in time order per
+        group, so most of them land in the same hour as the one before.
+        """
         if not batch:
             return
         clock = self.clock
-        clock.load(conn, {e.group_id for e in batch})
+        clock.load(conn, set(map(itemgetter(3), batch)))
+        # values are the rows the upserts take: [*key, *counts]
         hourly: dict[tuple[int, int], list[int]] = {}
         daily: dict[tuple[int, int, int], list[int]] = {}
         joins: dict[tuple[int, int, str, str], int] = {}
         asked: list[tuple[int, int, int, int]] = []
-        for e in batch:
-            hour = clock.local_hour(e.group_id, e.ts)
-            h = hourly.get((e.group_id, hour))
-            if h is None:
-                h = hourly[(e.group_id, hour)] = [0, 0, 0, 0, 0, 0]
-            kind = e.kind
+        tables: dict[int, dict[int, int]] = {}
+        last_gid = last_uh = -1
+        hour = 0
+        h: list[int] = []
+        hourly_get, daily_get = hourly.get, daily.get
+        for eid, kind, ts, gid, aid, tid, info, bot, pj in batch:
+            uh = ts // _HOUR_US
+            if uh != last_uh or gid != last_gid:
+                table = tables.get(gid)
+                if table is None:
+                    table = tables[gid] = clock.hours_of(gid)
+                hit = table.get(uh)
+                hour = hit if hit is not None else clock.local_hour(gid, ts)
+                last_gid, last_uh = gid, uh
+                hk = (gid, hour)
+                got = hourly_get(hk)
+                if got is None:
+                    got = hourly[hk] = [gid, hour, 0, 0, 0, 0, 0, 0]
+                h = got
             if kind == "message":
-                h[0] += 1
-                if e.actor_is_bot or e.actor_id is None:
-                    h[3] += 1
+                h[2] += 1
+                if bot or aid is None:
+                    h[5] += 1
                     continue
-                eff = is_effective(e.payload)
+                if info is None:
+                    info = message_info(orjson.loads(pj))
+                eff = info & EFFECTIVE
                 if eff:
-                    h[1] += 1
-                    if is_question(e.payload.get("text") or ""):
-                        h[2] += 1
-                        asked.append((e.id, e.group_id, e.ts, e.actor_id))
-                d = daily.get((e.group_id, hour // 24, e.actor_id))
+                    h[3] += 1
+                    if info & QUESTION:
+                        h[4] += 1
+                        asked.append((eid, gid, ts, aid))
+                dk = (gid, hour // 24, aid)
+                d = daily_get(dk)
                 if d is None:
-                    d = daily[(e.group_id, hour // 24, e.actor_id)] = [0, 0]
-                d[0] += 1
-                d[1] += eff
+                    daily[dk] = [gid, hour // 24, aid, 1, eff]
+                else:
+                    d[3] += 1
+                    d[4] += eff
             elif kind == "join":
-                h[4] += 1
-                method = str(e.payload.get("method") or "unknown")
-                key = (e.group_id, hour // 24, method, _join_source(e))
+                h[6] += 1
+                method, code, link = info
+                key = (gid, hour // 24, method, _join_source(code, link, aid, tid))
                 joins[key] = joins.get(key, 0) + 1
             elif kind in _EXITS:
-                h[5] += 1
+                h[7] += 1
         pg = conn.dialect.name == "postgresql"
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
@@ -157,7 +213,7 @@ class Rollups:
                     ("messages", "effective", "questions", "bot_messages", "joins", "exits"),
                     pg,
                 ),
-                [(g, hr, *v) for (g, hr), v in hourly.items()],
+                list(hourly.values()),
             )
             if daily:
                 cursor.executemany(
@@ -167,14 +223,14 @@ class Rollups:
                         ("messages", "effective"),
                         pg,
                     ),
-                    [(g, day, i, *v) for (g, day, i), v in daily.items()],
+                    list(daily.values()),
                 )
             if asked:
                 ph = ", ".join(["%s" if pg else "?"] * 4)
                 cursor.executemany(
                     f"INSERT INTO questions (event_id, group_id, ts, actor_id) VALUES ({ph}) "
                     "ON CONFLICT (event_id) DO NOTHING",
-                    [(i, g, from_micros(t) if pg else t, a) for i, g, t, a in asked],
+                    [(i, g, from_micros(t), a) for i, g, t, a in asked] if pg else asked,
                 )
             if joins:
                 cursor.executemany(
@@ -185,16 +241,15 @@ class Rollups:
                 )
         finally:
             cursor.close()
-        _advance(conn, max(e.id for e in batch))
+        _advance(conn, max(map(itemgetter(0), batch)))
 
 
-def _join_source(e: Stored) -> str:
-    p = e.payload
-    code = p.get("channel_code") or p.get("invite_link")
+def _join_source(code: Any, link: Any, actor_id: int | None, target_id: int | None) -> str:
+    code = code or link
     if code:
         return str(code)[:255]
-    if e.actor_id is not None and e.actor_id != e.target_id:
-        return f"identity:{e.actor_id}"
+    if actor_id is not None and actor_id != target_id:
+        return f"identity:{actor_id}"
     return ""
 
 
@@ -245,7 +300,7 @@ def _log_after(
             r.group_id,
             r.actor_id,
             r.target_id,
-            payload,
+            _info(r.kind, payload),
             bool(r.is_bot),
         )
 

@@ -15,8 +15,9 @@ Hot-path statements are hand-written multi-row SQL: compiling a 2,000-row
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import orjson
@@ -30,20 +31,69 @@ from qunyun.store.schema import from_micros, groups, identities, sources, to_mic
 ROWS_PER_STATEMENT = 2000
 _KIND_STR = {k: k.value for k in Kind}
 _MEMBER_KINDS = frozenset({Kind.JOIN.value, *(k.value for k in MEMBER_EXIT_KINDS)})
+_dumps = orjson.dumps
 _EVENT_COLS = "source_id, source_event_id, kind, ts, group_id, actor_id, target_id, payload"
+
+
+#: A group as the writer keys it: (platform, external_id, title).
+GroupKey = tuple[str, str, str | None]
+#: An identity as the writer keys it: (platform, external_id, display_name, is_bot).
+IdentKey = tuple[str, str, str | None, bool]
+#: An event in the writer's own shape, made by :class:`Packer`: (source,
+#: source_event_id, kind, UTC micros, group, actor, target, payload as JSON text,
+#: info). ``info`` is what the derived tables need from the payload, so the writer
+#: never holds the payload dict: for a join (method, channel_code, invite_link); for
+#: a message whatever the packer's ``message_info`` made of it (None without one).
+Packed = tuple[str, str, str, int, GroupKey, IdentKey | None, IdentKey | None, str, Any]
+
+
+class Packer:
+    """Turns events into :data:`Packed` tuples.
+
+    Everything here depends on the event alone, so it can run where the events
+    are parsed (the import's reader process) instead of in the one process that
+    writes; plain tuples also pickle far faster than dataclasses.
+    """
+
+    def __init__(self, message_info: Callable[[dict[str, Any]], Any] | None = None) -> None:
+        self.message_info = message_info
+
+    def __call__(self, ev: Event) -> Packed:
+        a, t, g, p = ev.actor, ev.target, ev.group, ev.payload
+        kind = _KIND_STR[ev.kind]
+        info: Any = None
+        if kind == "message":
+            if self.message_info is not None:
+                info = self.message_info(p)
+        elif kind == "join":
+            info = (str(p.get("method") or "unknown"), p.get("channel_code"), p.get("invite_link"))
+        return (
+            ev.source,
+            ev.source_event_id,
+            kind,
+            to_micros(ev.ts),
+            (g.platform, g.external_id, g.title),
+            (a.platform, a.external_id, a.display_name, a.is_bot) if a is not None else None,
+            (t.platform, t.external_id, t.display_name, t.is_bot) if t is not None else None,
+            _dumps(p).decode(),
+            info,
+        )
 
 
 @dataclass
 class WriteResult:
-    """What one call to :meth:`Ingester.write` did."""
+    """What one call to :meth:`Ingester.write` or :meth:`Ingester.write_packed` did."""
 
     new: int = 0
     duplicate: int = 0
-    #: (event id, event) of every event that was new, for downstream upkeep
+    #: (event id, event) of every event that was new — :meth:`Ingester.write` only
     written: list[tuple[int, Event]] = field(default_factory=list)
-    #: for each of ``written``: (event id, kind, UTC micros, group id, actor id,
-    #: target id, payload, actor is a bot) — the resolved form downstream upkeep needs
+    #: for each new event: (event id, kind, UTC micros, group id, actor id, target id,
+    #: info (see :data:`Packed`), actor is a bot, payload JSON text) — the resolved
+    #: form downstream upkeep (rollups) takes
     rows: list[tuple[Any, ...]] = field(default_factory=list)
+    #: position in the batch of each of ``rows``
+    positions: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -56,31 +106,30 @@ class _Ident:
     names: dict[str, int] = field(default_factory=dict)  # name -> earliest micros seen
 
 
-@dataclass
-class _Member:
-    """One batch's contribution to a membership row."""
-
-    first_seen: int
-    last_seen: int
-    messages: int = 0
-    first_join: tuple[int, str, int | None, str | None, str | None] | None = None
-    last_join: int | None = None
-    last_exit: tuple[int, str] | None = None
-
-
 class Ingester:
     """Caches row ids across batches; one per import (or per connector process).
 
     Caches hold only committed facts; call :meth:`forget` after a rollback.
     """
 
-    def __init__(self, *, group_tz: str | None = None, update_group_tz: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        group_tz: str | None = None,
+        update_group_tz: bool = False,
+        message_info: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> None:
         self.group_tz = group_tz
         self.update_group_tz = update_group_tz
+        self.pack = Packer(message_info)
         self._sources: dict[str, int] = {}
         self._groups: dict[tuple[str, str], int] = {}
         self._idents: dict[tuple[str, str], _Ident] = {}
         self._person_of: dict[int, int] = {}
+        # the same, keyed by the packed tuples themselves (one lookup per event)
+        self._gid: dict[GroupKey, int] = {}
+        self._ident: dict[IdentKey | None, _Ident | None] = {None: None}
+        self._iid: dict[IdentKey | None, int | None] = {None: None}
         #: groups whose time zone this ingester changed (their rollups need a rebuild)
         self.tz_changed: set[int] = set()
 
@@ -89,37 +138,35 @@ class Ingester:
         self._groups.clear()
         self._idents.clear()
         self._person_of.clear()
+        self._gid.clear()
+        self._ident.clear()
+        self._ident[None] = None
+        self._iid.clear()
+        self._iid[None] = None
 
     # ------------------------------------------------------------------ public
 
     def write(self, conn: Connection, batch: Sequence[Event]) -> WriteResult:
         """Append ``batch`` inside ``conn``'s transaction; returns what was new."""
+        pack = self.pack
+        result = self.write_packed(conn, [pack(ev) for ev in batch])
+        result.written = [
+            (r[0], batch[i]) for r, i in zip(result.rows, result.positions, strict=True)
+        ]
+        return result
+
+    def write_packed(self, conn: Connection, batch: Sequence[Packed]) -> WriteResult:
+        """:meth:`write` for events already packed (by :class:`Packer`)."""
         result = WriteResult()
         if not batch:
             return result
         self._resolve(conn, batch)
         pg = conn.dialect.name == "postgresql"
-        idents, groups_, sources_ = self._idents, self._groups, self._sources
-        dumps = orjson.dumps
-        rows: list[tuple[Any, ...]] = []
-        bots: list[bool] = []
-        kind_str = _KIND_STR
-        for ev in batch:
-            a, t = ev.actor, ev.target
-            ai = idents[(a.platform, a.external_id)] if a is not None else None
-            rows.append(
-                (
-                    sources_[ev.source],
-                    ev.source_event_id,
-                    kind_str[ev.kind],
-                    to_micros(ev.ts),
-                    groups_[(ev.group.platform, ev.group.external_id)],
-                    ai.id if ai is not None else None,
-                    idents[(t.platform, t.external_id)].id if t is not None else None,
-                    dumps(ev.payload).decode(),
-                )
-            )
-            bots.append(ai.is_bot if ai is not None else False)
+        gid_of, iid_of, src = self._gid, self._iid, self._sources
+        rows: list[tuple[Any, ...]] = [
+            (src[s], seid, kind, ts, gid_of[g], iid_of[a], iid_of[t], pj)
+            for s, seid, kind, ts, g, a, t, pj, _ in batch
+        ]
         new_ids: dict[tuple[int, str], int] = {}
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
@@ -128,45 +175,105 @@ class Ingester:
                 if pg:
                     params = [v for r in chunk for v in (*r[:3], from_micros(r[3]), *r[4:])]
                 else:
-                    params = [v for r in chunk for v in r]
+                    params = list(chain.from_iterable(chunk))
                 cursor.execute(_insert_events_sql(len(chunk), pg), params)
-                for eid, sid, seid in cursor.fetchall():
-                    new_ids[(sid, seid)] = eid
+                new_ids.update({(sid, seid): eid for eid, sid, seid in cursor.fetchall()})
         finally:
             cursor.close()
-        fresh: list[tuple[tuple[Any, ...], Event]] = []
-        for ev, row, bot in zip(batch, rows, bots, strict=True):
-            eid = new_ids.pop((row[0], row[1]), None)  # pop: a key twice in a batch is new once
-            if eid is not None:
-                result.written.append((eid, ev))
-                result.rows.append((eid, row[2], row[3], row[4], row[5], row[6], ev.payload, bot))
-                fresh.append((row, ev))
-        result.new = len(result.written)
+        out, positions = result.rows, result.positions
+        members: dict[tuple[int, int], list[Any]] = {}
+        newest_name: dict[int, tuple[int, str]] = {}
+        new_names: dict[tuple[int, str], int] = {}
+        pop, ident_of = new_ids.pop, self._ident
+        for i, (row, packed) in enumerate(zip(rows, batch, strict=True)):
+            eid = pop((row[0], row[1]), None)  # pop: a key twice in a batch is new once
+            if eid is None:
+                continue
+            ai, ti = ident_of[packed[5]], ident_of[packed[6]]
+            _s, _e, kind, ts, gid, aid, tid, pj = row
+            info = packed[8]
+            out.append((eid, kind, ts, gid, aid, tid, info, ai.is_bot if ai else False, pj))
+            positions.append(i)
+            # memberships: [first_seen, last_seen, messages, first_join, last_join, last_exit]
+            am = tm = None
+            if ai is not None:
+                am = members.get((gid, aid))
+                if am is None:
+                    am = members[(gid, aid)] = [ts, ts, 0, None, None, None]
+                elif ts < am[0]:
+                    am[0] = ts
+                elif ts > am[1]:
+                    am[1] = ts
+                name = packed[5][2]  # type: ignore[index]  # ai is set: so is the key
+                if name:
+                    if name == ai.name and ai.name_at is not None and ts >= ai.name_at:
+                        ai.name_at = ts  # the common case: same name, newer event
+                    else:
+                        self._note_name(ai, name, ts, newest_name, new_names)
+            if ti is not None:
+                tm = members.get((gid, tid))
+                if tm is None:
+                    tm = members[(gid, tid)] = [ts, ts, 0, None, None, None]
+                elif ts < tm[0]:
+                    tm[0] = ts
+                elif ts > tm[1]:
+                    tm[1] = ts
+                name = packed[6][2]  # type: ignore[index]
+                if name:
+                    if name == ti.name and ti.name_at is not None and ts >= ti.name_at:
+                        ti.name_at = ts
+                    else:
+                        self._note_name(ti, name, ts, newest_name, new_names)
+            if kind == "message":
+                if am is not None:
+                    am[2] += 1
+            elif tm is not None and kind in _MEMBER_KINDS:
+                if kind == "join":
+                    method, code, link = info
+                    j = (ts, method, aid if aid != tid else None, code, link)
+                    if tm[3] is None or j[:2] < tm[3][:2]:
+                        tm[3] = j
+                    tm[4] = ts if tm[4] is None else max(tm[4], ts)
+                elif tm[5] is None or ts >= tm[5][0]:
+                    tm[5] = (ts, kind)
+        result.new = len(out)
         result.duplicate = len(batch) - result.new
-        if fresh:
-            self._fold(conn, fresh)
+        if out:
+            self._write_memberships(conn, members, pg)
+            self._write_names(conn, newest_name, new_names, pg)
         return result
 
     # ------------------------------------------------------------------ ids
 
-    def _resolve(self, conn: Connection, batch: Sequence[Event]) -> None:
-        for name in {ev.source for ev in batch} - self._sources.keys():
-            self._sources[name] = _get_or_create_source(conn, name)
-        seen_groups: dict[tuple[str, str], GroupRef] = {}
-        refs: dict[tuple[str, str], IdentityRef] = {}
-        for ev in batch:
-            gk = (ev.group.platform, ev.group.external_id)
+    def _resolve(self, conn: Connection, batch: Sequence[Packed]) -> None:
+        """Map the batch's sources, groups and identities to row ids, creating new ones.
+
+        New rows are made in first-seen order (dicts, not sets), so ids are the same
+        whenever the same history is imported.
+        """
+        gid_of, ident_of = self._gid, self._ident
+        cols = list(zip(*batch, strict=True))  # one pass in C instead of one per column
+        for name in dict.fromkeys(cols[0]):
+            if name not in self._sources:
+                self._sources[name] = _get_or_create_source(conn, name)
+        group_keys = [g for g in dict.fromkeys(cols[4]) if g not in gid_of]
+        for g in group_keys:
+            gk = (g[0], g[1])
             if gk not in self._groups:
-                seen_groups[gk] = ev.group
-            for ref in (ev.actor, ev.target):
-                if ref is not None:
-                    k = (ref.platform, ref.external_id)
-                    if k not in self._idents:
-                        refs[k] = ref
-        for gk, gref in seen_groups.items():
-            self._groups[gk] = self._get_or_create_group(conn, gref)
+                self._groups[gk] = self._get_or_create_group(conn, GroupRef(*g))
+            gid_of[g] = self._groups[gk]
+        ident_keys = [k for k in dict.fromkeys(cols[5] + cols[6]) if k not in ident_of]
+        refs: dict[tuple[str, str], IdentityRef] = {}
+        for k in ident_keys:
+            assert k is not None
+            if (k[0], k[1]) not in self._idents and (k[0], k[1]) not in refs:
+                refs[(k[0], k[1])] = IdentityRef(*k)
         if refs:
             self._load_identities(conn, refs)
+        for k in ident_keys:
+            assert k is not None
+            ident = ident_of[k] = self._idents[(k[0], k[1])]
+            self._iid[k] = ident.id
 
     def _get_or_create_group(self, conn: Connection, ref: GroupRef) -> int:
         row = conn.execute(
@@ -267,54 +374,6 @@ class Ingester:
 
     # ------------------------------------------------------------------ derived rows
 
-    def _fold(self, conn: Connection, fresh: list[tuple[tuple[Any, ...], Event]]) -> None:
-        """Fold new events into memberships and display names (order-independent)."""
-        pg = conn.dialect.name == "postgresql"
-        members: dict[tuple[int, int], _Member] = {}
-        newest_name: dict[int, tuple[int, str]] = {}
-        new_names: dict[tuple[int, str], int] = {}
-        idents = self._idents
-        for (_s, _e, kind, t, gid, aid, tid, _p), ev in fresh:
-            for ref, iid in ((ev.actor, aid), (ev.target, tid)):
-                if iid is None:
-                    continue
-                m = members.get((gid, iid))
-                if m is None:
-                    members[(gid, iid)] = _Member(first_seen=t, last_seen=t)
-                elif t < m.first_seen:
-                    m.first_seen = t
-                elif t > m.last_seen:
-                    m.last_seen = t
-                assert ref is not None
-                name = ref.display_name
-                if name:
-                    ident = idents[(ref.platform, ref.external_id)]
-                    if name == ident.name and ident.name_at is not None and t >= ident.name_at:
-                        ident.name_at = t  # the common case: same name, newer event
-                    else:
-                        self._note_name(ident, name, t, newest_name, new_names)
-            if kind == "message":
-                if aid is not None:
-                    members[(gid, aid)].messages += 1
-            elif tid is not None and kind in _MEMBER_KINDS:
-                m = members[(gid, tid)]
-                if kind == "join":
-                    p = ev.payload
-                    j = (
-                        t,
-                        str(p.get("method") or "unknown"),
-                        aid if aid != tid else None,
-                        p.get("channel_code"),
-                        p.get("invite_link"),
-                    )
-                    if m.first_join is None or j[:2] < m.first_join[:2]:
-                        m.first_join = j
-                    m.last_join = t if m.last_join is None else max(m.last_join, t)
-                elif m.last_exit is None or t >= m.last_exit[0]:
-                    m.last_exit = (t, kind)
-        self._write_memberships(conn, members, pg)
-        self._write_names(conn, newest_name, new_names, pg)
-
     def _note_name(
         self,
         ident: _Ident,
@@ -334,25 +393,15 @@ class Ingester:
             ident.name, ident.name_at = name, t
 
     def _write_memberships(
-        self, conn: Connection, members: dict[tuple[int, int], _Member], pg: bool
+        self, conn: Connection, members: dict[tuple[int, int], list[Any]], pg: bool
     ) -> None:
         """Upsert membership rows; rows with no join or exit take a cheaper statement."""
         person_of = self._person_of
         plain = []
         full = []
-        for (gid, iid), m in members.items():
-            fj, ex = m.first_join, m.last_exit
+        for (gid, iid), (seen0, seen1, n, fj, last_join, ex) in members.items():
             if fj is None and ex is None:
-                plain.append(
-                    (
-                        gid,
-                        iid,
-                        person_of[iid],
-                        _ts(m.first_seen, pg),
-                        _ts(m.last_seen, pg),
-                        m.messages,
-                    )
-                )
+                plain.append((gid, iid, person_of[iid], _ts(seen0, pg), _ts(seen1, pg), n))
                 continue
             full.append(
                 (
@@ -360,16 +409,16 @@ class Ingester:
                     iid,
                     person_of[iid],
                     _ts(fj[0] if fj else None, pg),
-                    _ts(m.last_join, pg),
+                    _ts(last_join, pg),
                     _ts(ex[0] if ex else None, pg),
                     ex[1] if ex else None,
                     fj[1] if fj else "unknown",
                     fj[2] if fj else None,
                     fj[3] if fj else None,
                     fj[4] if fj else None,
-                    _ts(m.first_seen, pg),
-                    _ts(m.last_seen, pg),
-                    m.messages,
+                    _ts(seen0, pg),
+                    _ts(seen1, pg),
+                    n,
                 )
             )
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -417,7 +466,7 @@ class Ingester:
         """
         pg = conn.dialect.name == "postgresql"
         ph = "%s" if pg else "?"
-        rows = [
+        rows: list[tuple[Any, ...]] = [
             (_ts(i.name_at, pg), i.id, _ts(i.name_at, pg))
             for i in self._idents.values()
             if i.name_at is not None and i.name is not None
