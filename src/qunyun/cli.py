@@ -486,6 +486,7 @@ def serve_cmd(
         )
     else:
         out.print(f"[bold]qunyun console[/] → {where}")
+    sys.stdout.flush()  # the server runs until stopped: show this now, even through a pipe
     if workers > 1:
         # several processes import the app themselves; each opens the same store
         os.environ["QUNYUN_DATABASE_URL"] = url

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -24,21 +25,30 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _read_until(proc: subprocess.Popen[bytes], needle: str, seconds: float = 60) -> str:
+    """Output of ``proc`` until it contains ``needle``; fails instead of hanging."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    data, deadline = b"", time.monotonic() + seconds
+    while needle.encode() not in data:
+        left = deadline - time.monotonic()
+        ready, _, _ = select.select([fd], [], [], max(left, 0))
+        assert ready, f"no {needle!r} in {data.decode(errors='replace')!r}"
+        chunk = os.read(fd, 65536)
+        assert chunk, f"exited before {needle!r}: {data.decode(errors='replace')!r}"
+        data += chunk
+    return data.decode()
+
+
 def test_serve_first_start_prints_a_one_time_owner_password(tmp_path: Path) -> None:
     """The README's main command: a fresh store, an owner, a password that signs in."""
     port = _free_port()
     env = {**os.environ, "QUNYUN_HOME": str(tmp_path), "COLUMNS": "200"}
     env.pop("QUNYUN_DATABASE_URL", None)
     argv = [sys.executable, "-m", "qunyun", "serve", "--port", str(port)]
-    proc = subprocess.Popen(
-        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        assert proc.stdout is not None
-        banner = ""
-        deadline = time.monotonic() + 60
-        while "password" not in banner and time.monotonic() < deadline:
-            banner += proc.stdout.readline()
+        banner = _read_until(proc, "password")
         m = re.search(r"one-time password\s+(\S+)", banner)
         assert m, banner
         password = m.group(1)
@@ -57,13 +67,9 @@ def test_serve_first_start_prints_a_one_time_owner_password(tmp_path: Path) -> N
         proc.wait(20)
     assert (tmp_path / "qunyun.sqlite3").exists()
     # a second start finds the owner and prints no password
-    again = subprocess.Popen(
-        [*argv[:-1], str(_free_port())], env=env, stdout=subprocess.PIPE, text=True
-    )
+    again = subprocess.Popen([*argv[:-1], str(_free_port())], env=env, stdout=subprocess.PIPE)
     try:
-        assert again.stdout is not None
-        line = again.stdout.readline() + again.stdout.readline()
-        assert "qunyun console" in line and "password" not in line
+        assert "password" not in _read_until(again, "qunyun console")
     finally:
         again.send_signal(signal.SIGINT)
         again.wait(20)
