@@ -40,9 +40,14 @@ CHECKIN_WORDS = frozenset(
 # Bare emoji / platform emoticons / punctuation: nothing a human would call a message.
 _BRACKET_EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]|/[:：][^\s]{1,6}")
 _WORD_CHAR = re.compile(r"[^\W_]")
-_QUESTION_WORDS = re.compile(
-    r"吗|么[?？]?$|怎么|如何|请问|为什么|为啥|是不是|能不能|可不可以|有没有|哪里|哪个|哪位|多少|"
-    r"(?i:^(?:how|what|why|where|when|who|which|can|could|does|do|is|are|anyone|any)\b)"
+# Two patterns rather than one alternation: the Chinese words cannot occur in ASCII
+# text (most English messages skip that scan), and the English words count only at the
+# start, so they are matched there instead of searched for at every position.
+_QUESTION_WORDS_ZH = re.compile(
+    r"吗|么[?？]?$|怎么|如何|请问|为什么|为啥|是不是|能不能|可不可以|有没有|哪里|哪个|哪位|多少"
+)
+_QUESTION_WORDS_EN = re.compile(
+    r"(?i:how|what|why|where|when|who|which|can|could|does|do|is|are|anyone|any)\b"
 )
 
 
@@ -81,4 +86,6 @@ def is_question(text: str) -> bool:
         return False
     if t.endswith(("?", "？")):
         return True
-    return _QUESTION_WORDS.search(t) is not None
+    if not t.isascii() and _QUESTION_WORDS_ZH.search(t) is not None:
+        return True
+    return _QUESTION_WORDS_EN.match(t) is not None
