@@ -222,8 +222,7 @@ def demo_cmd(
     from datetime import UTC, datetime
 
     from qunyun.demo import generate
-    from qunyun.demo.source import DemoSource
-    from qunyun.importing import run_import
+    from qunyun.demo.source import load
 
     engine = _store(db)
     err.print(f"planning {groups:,} groups, {members:,} members, {days} days (seed {seed})…")
@@ -235,7 +234,6 @@ def demo_cmd(
         events=events,
         end=datetime.now(UTC) if today else None,
     )
-    label = f"demo seed={seed} groups={groups} members={members} days={days}"
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -246,12 +244,13 @@ def demo_cmd(
     )
     try:
         with Progress(*columns, console=err, disable=not err.is_terminal) as p:
-            report = run_import(
+            report = load(
                 engine,
-                Path(label),
-                fmt=DemoSource(plan, "demo"),
-                tz="Asia/Shanghai",
-                batch_size=20_000,
+                plan,
+                groups=groups,
+                members=members,
+                days=days,
+                seed=seed,
                 progress=_RichProgress(p),
                 parallel=True,
             )

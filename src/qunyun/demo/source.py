@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
 
 from qunyun.demo.generator import DemoPlan
 from qunyun.importers.base import ImportOptions, Record, SourceFile
+
+if TYPE_CHECKING:
+    from qunyun.importing import ImportReport, Progress
 
 
 class DemoSource:
@@ -35,3 +41,29 @@ class DemoSource:
         for ev in self.plan.events():
             self._count += 1
             yield ev
+
+
+def load(
+    engine: Engine,
+    plan: DemoPlan,
+    *,
+    groups: int,
+    members: int,
+    days: int,
+    seed: int,
+    progress: Progress | None = None,
+    parallel: bool = False,
+) -> ImportReport:
+    """Store ``plan`` as ``qunyun demo`` does (the console's demo job calls this too)."""
+    from qunyun.importing import run_import
+
+    label = f"demo seed={seed} groups={groups} members={members} days={days}"
+    return run_import(
+        engine,
+        Path(label),
+        fmt=DemoSource(plan, "demo"),
+        tz="Asia/Shanghai",
+        batch_size=20_000,
+        progress=progress,
+        parallel=parallel,
+    )

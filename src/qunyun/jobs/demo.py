@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import Engine
 
 from qunyun.demo import generate
-from qunyun.demo.source import DemoSource
-from qunyun.importing import run_import
+from qunyun.demo.source import load
 from qunyun.jobs import queue
 from qunyun.jobs.imports import JobProgress
 
@@ -18,13 +15,13 @@ def run(engine: Engine, job: queue.Job) -> None:
     groups, members, days, seed = p["groups"], p["members"], p["days"], p["seed"]
     # the same community as `qunyun demo` with these options: loading it twice adds nothing
     plan = generate(groups, members, days, seed=seed)
-    label = f"demo seed={seed} groups={groups} members={members} days={days}"
-    report = run_import(
+    report = load(
         engine,
-        Path(label),
-        fmt=DemoSource(plan, "demo"),
-        tz="Asia/Shanghai",
-        batch_size=20_000,
+        plan,
+        groups=groups,
+        members=members,
+        days=days,
+        seed=seed,
         progress=JobProgress(engine, job.id),
     )
     queue.finish(engine, job.id, queue.DONE, result=report.as_dict())

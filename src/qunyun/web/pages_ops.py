@@ -165,10 +165,6 @@ def settings_page(request: Request, c: Connection = Depends(deps.conn)) -> Respo
     return _settings(request, c, viewer(request))
 
 
-def _after_write(request: Request, c: Connection, actor: Actor, **extra: Any) -> Response:
-    return _settings(request, c, actor, **extra)
-
-
 @router.post("/settings/users", response_class=HTMLResponse)
 def settings_create_user(
     request: Request,
@@ -192,7 +188,7 @@ def settings_create_user(
             all_groups=not ids,
         )
     with deps.engine_of(request).connect() as c:
-        return _after_write(request, c, actor, new_password=(user.name, generated))
+        return _settings(request, c, actor, new_password=(user.name, generated))
 
 
 @router.post("/settings/users/{user_id}", response_class=HTMLResponse)
@@ -230,7 +226,7 @@ def settings_create_token(
     with deps.engine_of(request).begin() as c:
         _row, secret = tokens.create(c, actor, None, name)
     with deps.engine_of(request).connect() as c:
-        return _after_write(request, c, actor, new_token=secret)
+        return _settings(request, c, actor, new_token=secret)
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
