@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, pass_context, select_autoescape
 
 from qunyun import __version__
 from qunyun.accounts.roles import Actor, Role
+from qunyun.web.deps import console_prefs
 from qunyun.web.i18n import lang_of, translate
 
 env = Environment(
@@ -39,7 +42,21 @@ env.filters["num"] = num
 env.filters["pct"] = pct
 env.filters["signed_pct"] = signed_pct
 env.filters["day"] = lambda v: (v or "")[:10]
-env.filters["minute"] = lambda v: (v or "").replace("T", " ")[:16]
+
+
+@pass_context
+def minute(ctx: Any, value: str | None) -> str:
+    """An ISO time as "YYYY-MM-DD HH:MM" in the console's time zone (Settings)."""
+    if not value:
+        return ""
+    try:
+        at = datetime.fromisoformat(value).astimezone(ZoneInfo(ctx.get("console_tz") or "UTC"))
+    except (ValueError, KeyError):
+        return value.replace("T", " ")[:16]
+    return at.strftime("%Y-%m-%d %H:%M")
+
+
+env.filters["minute"] = minute
 
 
 class Labels:
@@ -92,6 +109,7 @@ def page(
         csrf=getattr(request.state, "csrf", ""),
         path=request.url.path,
         version=__version__,
+        console_tz=console_prefs(request)["tz"],
         **ctx,
     )
     return HTMLResponse(html, status_code=status_code)
