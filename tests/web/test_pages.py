@@ -189,3 +189,22 @@ def test_text_a_database_cannot_hold_is_refused_with_a_page(client: TestClient) 
     assert r.status_code == 400 and "text/html" in r.headers["content-type"]
     r = client.post("/settings/tokens", data={"name": "x\x00y", "csrf": csrf_of(client)})
     assert r.status_code == 400
+
+
+def test_first_start_owner_is_asked_to_set_their_own_password(sqlite_engine: Engine) -> None:
+    with sqlite_engine.begin() as c:
+        one_time = users.ensure_owner(c)
+    assert one_time
+    with TestClient(create_app(sqlite_engine)) as client:
+        login(client, "owner", one_time)
+        assert 'data-testid="one-time-notice"' in client.get("/").text
+        r = client.post(
+            "/settings/password",
+            data={"old": one_time, "new": PASSWORD, "csrf": csrf_of(client)},
+            follow_redirects=False,
+        )
+        assert r.headers["location"] == "/login"
+        client.cookies.clear()
+        assert login(client, "owner", one_time) == "status 401"
+        login(client, "owner", PASSWORD)
+        assert 'data-testid="one-time-notice"' not in client.get("/").text

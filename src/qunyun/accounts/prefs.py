@@ -11,6 +11,8 @@ from qunyun.store.schema import settings
 from qunyun.timezones import zone
 
 DEFAULTS = {"tz": "Asia/Shanghai", "lang": "auto"}
+#: the user still signing in with the password `qunyun serve` printed at first start
+ONE_TIME_PASSWORD_USER = "one_time_password_user"
 LANGS = ("auto", "zh", "en")
 
 
@@ -40,3 +42,10 @@ def write(conn: Connection, actor: Actor, **values: str | None) -> dict[str, str
     if changed:
         audit.record(conn, actor, "settings.change", None, changed)
     return read(conn)
+
+
+def set_marker(conn: Connection, key: str, value: str | None) -> None:
+    """Internal markers beside the settings (not user-editable); None removes one."""
+    conn.execute(delete(settings).where(settings.c.key == key))
+    if value is not None:
+        conn.execute(insert(settings).values(key=key, value=value))

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from qunyun import clock
-from qunyun.accounts import audit, passwords, ratelimit
+from qunyun.accounts import audit, passwords, prefs, ratelimit
 from qunyun.accounts.roles import Actor, Role, parse_role
 from qunyun.errors import Conflict, NotFound, PermissionDenied, UserError
 from qunyun.store.queries import find_groups
@@ -273,6 +273,8 @@ def set_password(
     )
     conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
     audit.record(conn, actor, "user.password", target.name)
+    if prefs.read(conn).get(prefs.ONE_TIME_PASSWORD_USER) == str(user_id):
+        prefs.set_marker(conn, prefs.ONE_TIME_PASSWORD_USER, None)
 
 
 def set_lang(conn: Connection, actor: Actor, lang: str | None) -> None:
@@ -309,5 +311,6 @@ def ensure_owner(conn: Connection, name: str = "owner") -> str | None:
         return None
     from qunyun.accounts.roles import CLI
 
-    _, password = create(conn, CLI, name, Role.owner, all_groups=True)
+    user, password = create(conn, CLI, name, Role.owner, all_groups=True)
+    prefs.set_marker(conn, prefs.ONE_TIME_PASSWORD_USER, str(user.id))
     return password

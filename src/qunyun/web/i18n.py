@@ -78,6 +78,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "首次启动时，qunyun serve 会在终端打印所有者账号的一次性密码。",
         "On first start, qunyun serve prints the owner's one-time password in its terminal.",
     ),
+    "notice.one_time": (
+        "你正在使用首次启动时打印的一次性密码，请设置自己的密码。",
+        "You signed in with the one-time password printed at first start: set your own.",
+    ),
     "range.month": ("月份", "Month"),
     "range.last30": ("最近 30 天", "Last 30 days"),
     "range.apply": ("查看", "Show"),

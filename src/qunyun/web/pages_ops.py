@@ -258,5 +258,6 @@ def settings_password(
     check_csrf(request, csrf)
     with deps.engine_of(request).begin() as c:
         users_mod.set_password(c, actor, actor.uid, new, old=old)
+    request.app.state.prefs_cache = None  # the one-time-password notice goes at once
     # a password change ends every session, this one too
     return RedirectResponse("/login", status_code=303)

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, pass_context, select_autoescape
 
 from qunyun import __version__
+from qunyun.accounts.prefs import ONE_TIME_PASSWORD_USER
 from qunyun.accounts.roles import Actor, Role
 from qunyun.web.deps import console_prefs
 from qunyun.web.i18n import lang_of, translate
@@ -86,6 +87,7 @@ def page(
     **ctx: Any,
 ) -> HTMLResponse:
     lang = lang_of(request)
+    prefs = console_prefs(request)
     t = Labels(lang, ctx.pop("labels", {}))
 
     def link(**changes: Any) -> str:
@@ -109,7 +111,9 @@ def page(
         csrf=getattr(request.state, "csrf", ""),
         path=request.url.path,
         version=__version__,
-        console_tz=console_prefs(request)["tz"],
+        console_tz=prefs["tz"],
+        one_time_password=bool(actor)
+        and prefs.get(ONE_TIME_PASSWORD_USER) == str(actor.user_id if actor else None),
         **ctx,
     )
     return HTMLResponse(html, status_code=status_code)
