@@ -208,3 +208,29 @@ def test_first_start_owner_is_asked_to_set_their_own_password(sqlite_engine: Eng
         assert login(client, "owner", one_time) == "status 401"
         login(client, "owner", PASSWORD)
         assert 'data-testid="one-time-notice"' not in client.get("/").text
+
+
+def test_background_warm_up_computes_the_overviews_people_open(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qunyun.analytics import overview
+    from qunyun.web.api import metrics
+
+    calls: list[tuple[int, ...]] = []
+    real = overview.build
+
+    def counting(conn, scope):  # type: ignore[no-untyped-def]
+        calls.append(tuple(scope.group_ids))
+        return real(conn, scope)
+
+    monkeypatch.setattr(overview, "build", counting)
+    metrics.warm_overview(client.app)
+    # every group (the owner) and the operator's group set: last 30 days + 12 months
+    assert calls.count((1, 2)) == 13 and calls.count((1,)) == 13
+    login(client, "op")
+    before = len(calls)
+    assert client.get("/?month=2024-01").status_code == 200
+    assert client.get("/").status_code == 200
+    assert len(calls) == before  # served from the warm cache
+    metrics.warm_overview(client.app)
+    assert len(calls) == before  # nothing changed: nothing recomputed
