@@ -51,6 +51,11 @@ def console_prefs(request: Request) -> dict[str, str]:
     return dict(values)
 
 
+def forget_prefs(request: Request) -> None:
+    """After a change to settings (or a marker in them): the next request reads afresh."""
+    request.app.state.prefs_cache = None
+
+
 def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 

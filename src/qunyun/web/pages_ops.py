@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from qunyun import importers
 from qunyun.accounts import audit, prefs, tokens
@@ -14,11 +14,10 @@ from qunyun.accounts import users as users_mod
 from qunyun.accounts.roles import Actor, Role
 from qunyun.errors import UserError
 from qunyun.jobs import queue
-from qunyun.store.schema import groups
 from qunyun.web import deps
 from qunyun.web.api.imports import start_import
 from qunyun.web.api.metrics import MEDIA, Range, render_report
-from qunyun.web.pages import check_csrf, viewer
+from qunyun.web.pages import group_choices, viewer, writer
 from qunyun.web.render import page, pager
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(deps.storable_page_input)])
@@ -56,18 +55,14 @@ def imports_submit(
     format: str = Form(""),
     tz: str = Form(""),
     group: str = Form(""),
-    csrf: str = Form(""),
+    actor: Actor = Depends(writer),
 ) -> Response:
-    actor = viewer(request)
-    check_csrf(request, csrf)
     jid = start_import(request, actor, file, format, tz, group)
     return RedirectResponse(f"/imports/{jid}", status_code=303)
 
 
 @router.post("/demo")
-def demo_submit(request: Request, csrf: str = Form("")) -> Response:
-    actor = viewer(request)
-    check_csrf(request, csrf)
+def demo_submit(request: Request, actor: Actor = Depends(writer)) -> Response:
     actor.require(Role.admin)
     with deps.engine_of(request).begin() as c:
         jid = queue.enqueue(
@@ -89,11 +84,7 @@ def job_page(request: Request, job_id: int, c: Connection = Depends(deps.conn)) 
 @router.get("/reports", response_class=HTMLResponse)
 def reports_page(request: Request, c: Connection = Depends(deps.conn)) -> Response:
     actor = viewer(request)
-    rows = c.execute(select(groups.c.id, groups.c.title, groups.c.external_id)).all()
-    choices = sorted(
-        ((g.id, g.title or g.external_id) for g in rows if actor.can_see(g.id)),
-        key=lambda x: x[1].lower(),
-    )
+    choices = group_choices(c, actor)
     return page(
         request,
         "reports.html.j2",
@@ -172,10 +163,8 @@ def settings_create_user(
     role: str = Form("viewer"),
     password: str = Form(""),
     group_ids: str = Form(""),
-    csrf: str = Form(""),
+    actor: Actor = Depends(writer),
 ) -> Response:
-    actor = viewer(request)
-    check_csrf(request, csrf)
     ids = _group_ids(group_ids)
     with deps.engine_of(request).begin() as c:
         user, generated = users_mod.create(
@@ -198,10 +187,8 @@ def settings_change_user(
     action: str = Form(""),
     role: str = Form(""),
     group_ids: str = Form(""),
-    csrf: str = Form(""),
+    actor: Actor = Depends(writer),
 ) -> Response:
-    actor = viewer(request)
-    check_csrf(request, csrf)
     with deps.engine_of(request).begin() as c:
         if action == "delete":
             users_mod.remove(c, actor, user_id)
@@ -219,10 +206,8 @@ def settings_change_user(
 
 @router.post("/settings/tokens", response_class=HTMLResponse)
 def settings_create_token(
-    request: Request, name: str = Form("token"), csrf: str = Form("")
+    request: Request, name: str = Form("token"), actor: Actor = Depends(writer)
 ) -> Response:
-    actor = viewer(request)
-    check_csrf(request, csrf)
     with deps.engine_of(request).begin() as c:
         _row, secret = tokens.create(c, actor, None, name)
     with deps.engine_of(request).connect() as c:
@@ -230,9 +215,9 @@ def settings_create_token(
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
-def settings_revoke_token(request: Request, token_id: int, csrf: str = Form("")) -> Response:
-    actor = viewer(request)
-    check_csrf(request, csrf)
+def settings_revoke_token(
+    request: Request, token_id: int, actor: Actor = Depends(writer)
+) -> Response:
     with deps.engine_of(request).begin() as c:
         tokens.revoke(c, actor, token_id)
     return RedirectResponse("/settings#tokens", status_code=303)
@@ -240,24 +225,26 @@ def settings_revoke_token(request: Request, token_id: int, csrf: str = Form(""))
 
 @router.post("/settings/prefs")
 def settings_prefs(
-    request: Request, tz: str = Form(""), lang: str = Form(""), csrf: str = Form("")
+    request: Request,
+    tz: str = Form(""),
+    lang: str = Form(""),
+    actor: Actor = Depends(writer),
 ) -> Response:
-    actor = viewer(request)
-    check_csrf(request, csrf)
     with deps.engine_of(request).begin() as c:
         prefs.write(c, actor, tz=tz or None, lang=lang or None)
-    request.app.state.prefs_cache = None
+    deps.forget_prefs(request)
     return RedirectResponse("/settings?saved=1#prefs", status_code=303)
 
 
 @router.post("/settings/password")
 def settings_password(
-    request: Request, old: str = Form(""), new: str = Form(""), csrf: str = Form("")
+    request: Request,
+    old: str = Form(""),
+    new: str = Form(""),
+    actor: Actor = Depends(writer),
 ) -> Response:
-    actor = viewer(request)
-    check_csrf(request, csrf)
     with deps.engine_of(request).begin() as c:
         users_mod.set_password(c, actor, actor.uid, new, old=old)
-    request.app.state.prefs_cache = None  # the one-time-password notice goes at once
+    deps.forget_prefs(request)  # the one-time-password notice goes at once
     # a password change ends every session, this one too
     return RedirectResponse("/login", status_code=303)

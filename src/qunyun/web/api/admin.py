@@ -42,5 +42,5 @@ def put_settings(
 ) -> dict[str, str]:
     with deps.engine_of(request).begin() as c:
         out = prefs.write(c, actor, tz=body.tz, lang=body.lang)
-    request.app.state.prefs_cache = None
+    deps.forget_prefs(request)
     return out

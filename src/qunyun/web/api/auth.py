@@ -77,7 +77,7 @@ def my_password(
 ) -> Response:
     with deps.engine_of(request).begin() as c:
         users_mod.set_password(c, actor, actor.uid, body.new, old=body.old)
-    request.app.state.prefs_cache = None  # the one-time-password notice goes at once
+    deps.forget_prefs(request)  # the one-time-password notice goes at once
     return Response(status_code=204)
 
 
