@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, delete, func, insert, or_, select, update
 
 from qunyun import clock
 from qunyun.accounts import audit, passwords, prefs, ratelimit
@@ -78,6 +78,19 @@ def _user(conn: Connection, row: Any) -> User:
     )
 
 
+def _named(name: str) -> ColumnElement[bool]:
+    """A user name match, ignoring case.
+
+    The exact name too: SQLite's lower() folds only ASCII, so "ßÕn" would otherwise
+    never match itself lowered by Python ("ßõn").
+    """
+    return or_(users.c.name == name, func.lower(users.c.name) == name.lower())
+
+
+def _distinct(ids: list[int]) -> list[int]:
+    return list(dict.fromkeys(ids))
+
+
 def get(conn: Connection, user_id: int) -> User:
     row = conn.execute(select(users).where(users.c.id == user_id)).first()
     if row is None:
@@ -86,7 +99,7 @@ def get(conn: Connection, user_id: int) -> User:
 
 
 def by_name(conn: Connection, name: str) -> User:
-    row = conn.execute(select(users).where(func.lower(users.c.name) == name.lower())).first()
+    row = conn.execute(select(users).where(_named(name))).first()
     if row is None:
         raise NotFound(f"no user named {name!r}", zh=f"没有名为 {name!r} 的用户")
     return _user(conn, row)
@@ -135,7 +148,7 @@ def check_new_user(conn: Connection, actor: Actor, name: str, role: Role) -> Non
             zh=f"用户名 {name!r} 无效：请用 2–64 个字母、数字或 . _ - @ +",
             code="bad_user_name",
         )
-    exists = conn.execute(select(users.c.id).where(func.lower(users.c.name) == name.lower()))
+    exists = conn.execute(select(users.c.id).where(_named(name)))
     if exists.first() is not None:
         raise Conflict(f"a user named {name!r} already exists", zh=f"用户 {name!r} 已存在")
 
@@ -159,7 +172,8 @@ def create(
     if password is None:
         password = generated = passwords.one_time_password()
     passwords.check_password(password)
-    _check_groups(conn, group_ids or [])
+    group_ids = _distinct(group_ids or [])
+    _check_groups(conn, group_ids)
     now = clock.now()
     uid = conn.execute(
         insert(users)
@@ -230,6 +244,7 @@ def change(
     if disabled:
         conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
     if group_ids is not None:
+        group_ids = _distinct(group_ids)
         _check_groups(conn, group_ids)
         conn.execute(delete(user_groups).where(user_groups.c.user_id == user_id))
         if group_ids:
@@ -290,7 +305,7 @@ def authenticate(conn: Connection, name: str, password: str, ip: str | None) -> 
     """
     keys = ratelimit.keys(name, ip)
     ratelimit.check(conn, keys)
-    row = conn.execute(select(users).where(func.lower(users.c.name) == name.lower())).first()
+    row = conn.execute(select(users).where(_named(name))).first()
     ok = passwords.verify(row.password_hash if row else passwords.DUMMY_HASH, password)
     if row is None or not ok or row.disabled:
         ratelimit.note_failure(conn, keys)

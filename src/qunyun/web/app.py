@@ -17,10 +17,11 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qunyun import __version__
-from qunyun.errors import UserError
+from qunyun.errors import Conflict, UserError
 from qunyun.web import deps, errors, pages, pages_ops
 from qunyun.web.api import accounts, admin, auth, imports, members, metrics
 from qunyun.web.cache import MetricCache
@@ -121,6 +122,12 @@ def create_app(engine: Engine, *, worker: bool = False) -> FastAPI:
             )
         return errors.validation_error_response(request, exc)
 
+    async def on_integrity_error(request: Request, exc: Exception) -> Response:
+        # two requests racing to create the same thing: the loser is told, not crashed
+        clash = Conflict("that already exists (changed at the same moment?)", zh="已存在")
+        return await on_user_error(request, clash)
+
+    app.add_exception_handler(IntegrityError, on_integrity_error)
     app.add_exception_handler(pages.NeedLogin, pages.to_login)
     app.add_exception_handler(UserError, on_user_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
