@@ -8,6 +8,7 @@ the declared schema (errors included: one ``{"error": {...}}`` shape).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,6 +50,9 @@ class SchemaContract(EngineContract):
     @settings(
         max_examples=20,
         deadline=None,
+        # the same examples every run, so a green CI stays green; QUNYUN_FUZZ=1 explores
+        # new ones (that is how the last user-name and group-id bugs were found)
+        derandomize=os.environ.get("QUNYUN_FUZZ") != "1",
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     def test_api_conforms(self, case: Any, world: World, app: FastAPI) -> None:
