@@ -349,6 +349,12 @@ def report_cmd(
         str, typer.Option("--format", help="table, json, csv (one row a day), html or pdf.")
     ] = "table",
     lang: Annotated[str, typer.Option(help="Language of html/pdf: zh or en.")] = "zh",
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            help="Count days and hours in this IANA zone (default: each group's own zone)."
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="File for html/pdf (default: report-FROM-TO.EXT)."),
@@ -357,11 +363,14 @@ def report_cmd(
 ) -> None:
     """Metrics for groups over a date range. 社群数据报告。
 
-    Days are calendar days in each group's own time zone (set on import with --tz).
+    Days are calendar days in each group's own time zone (set on import with --tz),
+    or in --tz for this report only (the stored zone does not change).
     Without --month/--from, the 30 days ending on the newest data.
     """
     from qunyun.analytics import report, rollups
+    from qunyun.analytics.rezone import viewed_in
     from qunyun.analytics.scope import resolve
+    from qunyun.timezones import zone
 
     if fmt not in ("table", "json", "csv", "html", "pdf"):
         raise UserError(
@@ -370,11 +379,18 @@ def report_cmd(
         )
     if lang not in ("zh", "en"):
         raise UserError(f"--lang must be zh or en, not {lang!r}", zh="--lang 须为 zh 或 en")
+    if tz is not None:
+        zone(tz)
     engine = _store(db)
     with err.status("computing the report… 正在计算报告…"):
         rollups.catch_up(engine)
         with engine.connect() as conn:
-            doc = report.build(conn, resolve(conn, group, start, end, month))
+            scope = resolve(conn, group, start, end, month)
+            if tz is None:
+                doc = report.build(conn, scope)
+            else:
+                with viewed_in(conn, scope.group_ids, tz):
+                    doc = report.build(conn, resolve(conn, group, start, end, month))
     if fmt == "json":
         _emit_json(doc)
         return

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from qunyun.analytics import rollups
+from qunyun.analytics.rezone import viewed_in
 from qunyun.demo import generate
 from qunyun.events import Event, GroupRef, IdentityRef, JoinMethod, Kind
 from qunyun.store.ingest import Ingester
-from qunyun.store.schema import group_hourly, join_daily, member_daily, questions
+from qunyun.store.schema import group_hourly, groups, join_daily, member_daily, questions
 from tests.conftest import EngineContract
 
 
@@ -149,6 +150,49 @@ class RollupContract(EngineContract):
         folded = snapshot(engine)
         rollups.rebuild(engine)
         assert snapshot(engine) == folded
+
+    def test_refold_leaves_events_past_the_position_to_catch_up(self, engine: Engine) -> None:
+        load(engine, [HAND[:5]])
+        with engine.begin() as conn:
+            Ingester(group_tz="Asia/Shanghai").write(conn, HAND[5:])  # not folded yet
+        with engine.begin() as conn:
+            rollups.refold(conn, [1])
+            assert rollups.lag(conn) == len(HAND) - 5
+        rollups.catch_up(engine)  # folds the rest exactly once
+        folded = snapshot(engine)
+        rollups.rebuild(engine)
+        assert snapshot(engine) == folded
+
+    def test_viewed_in_another_zone_then_nothing_changed(self, engine: Engine) -> None:
+        plan = generate(groups=2, members=60, days=20, seed=8)
+        load(engine, [[*plan.events(), *HAND]])
+        stored = snapshot(engine)
+        with engine.connect() as conn:
+            with viewed_in(conn, [1, 2, 3], "UTC") as changed:
+                assert sorted(changed) == [1, 2, 3]
+                in_utc = {
+                    t.name: sorted(tuple(r) for r in conn.execute(select(t)))
+                    for t in (group_hourly, member_daily, join_daily, questions)
+                }
+                # HAND's Sunday 23:00/Monday 00:xx Shanghai hours are 15:00/16:00 UTC
+                # on Sunday: the UTC buckets are the events' own UTC hours.
+                hand_gid = conn.execute(
+                    select(groups.c.id).where(groups.c.external_id == G.external_id)
+                ).scalar_one()
+                hours = [r[1] for r in in_utc["group_hourly"] if r[0] == hand_gid]
+                assert hours == [
+                    local_hour(2024, 3, 3, 15),
+                    local_hour(2024, 3, 3, 16),
+                    local_hour(2024, 3, 3, 17),
+                ]
+            tzs = {r.tz for r in conn.execute(select(groups.c.tz))}
+        assert tzs == {"Asia/Shanghai"}
+        assert snapshot(engine) == stored
+        # the view equals the rollups of the same events stored in UTC for good
+        with engine.begin() as conn:
+            conn.execute(groups.update().values(tz="UTC"))
+        rollups.rebuild(engine)
+        assert snapshot(engine) == in_utc
 
 
 class TestRollupsSqlite(RollupContract):

@@ -148,3 +148,48 @@ def test_parallel_reader_keeps_the_error_type(tmp_path: Path) -> None:
     engine = open_store(f"sqlite:///{tmp_path}/e.sqlite3")
     with pytest.raises(ImportFormatError, match="not a Telegram"):
         run_import(engine, bad, fmt="telegram", tz="UTC", parallel=True)
+
+
+def test_cli_report_in_another_zone(tmp_path: Path) -> None:
+    """--tz gives the report the zone would give if stored, and stores nothing."""
+    import sqlite3
+
+    from qunyun.analytics import rollups
+    from qunyun.store.engine import open_store
+    from qunyun.store.schema import groups
+
+    runner = CliRunner()
+    path = tmp_path / "z.sqlite3"
+    db = f"sqlite:///{path}"
+    demo = ["demo", "--groups", "2", "--members", "150", "--days", "40", "--db", db, "--json"]
+    assert runner.invoke(app, demo).exit_code == 0
+    args = ["report", "--format", "json", "--month", "2025-06"]
+
+    def report(url: str, *extra: str) -> dict[str, object]:
+        res = runner.invoke(app, [*args, "--db", url, *extra])
+        assert res.exit_code == 0, res.output
+        doc = json.loads(res.stdout)
+        doc.pop("generated_at")
+        return dict(doc)
+
+    own = report(db)
+    zones = {g["tz"] for g in own["scope"]["groups"]}  # type: ignore[index]
+    other = "America/Los_Angeles"
+    assert other not in zones
+    viewed = report(db, "--tz", other)
+    assert {g["tz"] for g in viewed["scope"]["groups"]} == {other}  # type: ignore[index]
+    assert viewed["activity"] != own["activity"]  # days and hours moved
+    assert report(db) == own  # nothing was stored
+
+    copy = tmp_path / "moved.sqlite3"
+    with sqlite3.connect(path) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)  # the WAL's pages too
+    engine = open_store(f"sqlite:///{copy}")
+    with engine.begin() as conn:
+        conn.execute(groups.update().values(tz=other))
+    rollups.rebuild(engine)
+    engine.dispose()
+    assert report(f"sqlite:///{copy}") == viewed
+
+    bad = runner.invoke(app, [*args, "--db", db, "--tz", "Mars/Olympus"])
+    assert bad.exit_code != 0 and "unknown time zone" in str(bad.exception)

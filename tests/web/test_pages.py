@@ -85,8 +85,18 @@ def test_wrong_password_and_forged_login_form(client: TestClient) -> None:
 
 def test_every_page_renders_for_the_owner(client: TestClient) -> None:
     login(client, "boss")
-    for path in ("/", "/groups", "/groups/1", "/groups/2", "/groups/1/keywords", "/members",
-                 "/members/1", "/imports", "/reports", "/settings"):
+    for path in (
+        "/",
+        "/groups",
+        "/groups/1",
+        "/groups/2",
+        "/groups/1/keywords",
+        "/members",
+        "/members/1",
+        "/imports",
+        "/reports",
+        "/settings",
+    ):
         r = client.get(path)
         assert r.status_code == 200, path
         assert "text/html" in r.headers["content-type"]

@@ -23,12 +23,13 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, literal, select, tuple_
 
 from qunyun.analytics.classify import is_effective, is_question
 from qunyun.events import MEMBER_EXIT_KINDS
 from qunyun.store.ingest import WriteResult
 from qunyun.store.schema import (
+    UtcDateTime,
     events,
     from_micros,
     group_hourly,
@@ -278,20 +279,22 @@ def position(conn: Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def _log_after(
-    conn: Connection, after: int, limit: int, group_ids: list[int] | None = None
-) -> Iterator[Stored]:
+def _log_after(conn: Connection, after: int, limit: int) -> Iterator[Stored]:
     e = events.c
     q = (
         select(
             e.id, e.kind, e.ts, e.group_id, e.actor_id, e.target_id, e.payload, identities.c.is_bot
         )
         .select_from(events.outerjoin(identities, identities.c.id == e.actor_id))
-        .where(e.id > after, *([e.group_id.in_(group_ids)] if group_ids else []))
+        .where(e.id > after)
         .order_by(e.id)
         .limit(limit)
     )
-    for r in conn.execute(q):
+    return _stored(conn.execute(q))
+
+
+def _stored(rows: Iterable[Any]) -> Iterator[Stored]:
+    for r in rows:
         payload = r.payload if isinstance(r.payload, dict) else orjson.loads(r.payload)
         yield Stored(
             r.id,
@@ -327,24 +330,60 @@ def rebuild(engine: Engine) -> int:
     return catch_up(engine)
 
 
-def rebuild_groups(engine: Engine, group_ids: Iterable[int], chunk: int = 20_000) -> None:
+def rebuild_groups(engine: Engine, group_ids: Iterable[int]) -> None:
     """Recompute the rollups of some groups (their time zone changed), leaving the rest."""
+    with engine.begin() as conn:
+        refold(conn, group_ids)
+
+
+def refold(conn: Connection, group_ids: Iterable[int], chunk: int = 20_000) -> None:
+    """Recompute the rollups of some groups from their events, inside ``conn``'s transaction.
+
+    The fill position is left where it was: these groups' events were folded
+    before and are folded again now, everyone else's are untouched. A caller that
+    rolls the transaction back (``qunyun report --tz``) has changed nothing.
+    """
     gids = sorted(set(group_ids))
     if not gids:
         return
-    with engine.begin() as conn:
-        for t in (group_hourly, member_daily, join_daily, questions):
-            conn.execute(t.delete().where(t.c.group_id.in_(gids)))
-        keep = position(conn)
-        after = 0
-        folder = Rollups()
+    for t in (group_hourly, member_daily, join_daily, questions):
+        conn.execute(t.delete().where(t.c.group_id.in_(gids)))
+    keep = position(conn)
+    folder = Rollups()
+    for gid in gids:
+        after: tuple[datetime, int] | None = None
         while True:
-            batch = list(_log_after(conn, after, chunk, gids))
+            batch = list(_group_log(conn, gid, after, keep, chunk))
             if not batch:
                 break
             folder.fold(conn, batch)
-            after = batch[-1].id
-        _set(conn, keep)
+            after = (from_micros(batch[-1].ts), batch[-1].id)
+    _set(conn, keep)
+
+
+def _group_log(
+    conn: Connection, gid: int, after: tuple[datetime, int] | None, upto: int, limit: int
+) -> Iterator[Stored]:
+    """One group's events up to the fill position, in (time, id) order.
+
+    Walks the (group_id, ts) index, so a small group of a big store costs its own
+    events, not a scan of the log; events past the fill position are left for
+    :func:`catch_up`, which would otherwise fold them a second time.
+    """
+    e = events.c
+    where = [e.group_id == gid, e.id <= upto]
+    if after is not None:
+        where.append(tuple_(e.ts, e.id) > tuple_(literal(after[0], UtcDateTime()), after[1]))
+    q = (
+        select(
+            e.id, e.kind, e.ts, e.group_id, e.actor_id, e.target_id, e.payload, identities.c.is_bot
+        )
+        .select_from(events.outerjoin(identities, identities.c.id == e.actor_id))
+        .where(*where)
+        .order_by(e.ts, e.id)
+        .limit(limit)
+    )
+    return _stored(conn.execute(q))
 
 
 def _set(conn: Connection, value: int) -> None:
