@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, select
 
-from qunyun.store.engine import migrate
-from qunyun.store.schema import metadata
+from qunyun.analytics import rollups
+from qunyun.demo import generate
+from qunyun.store.engine import alembic_config, migrate
+from qunyun.store.ingest import Ingester
+from qunyun.store.schema import metadata, questions
 from tests.conftest import EngineContract
 
 
@@ -28,6 +32,21 @@ class MigrationContract(EngineContract):
     def test_migrate_twice_is_a_no_op(self, engine: Engine) -> None:
         migrate(engine)
         migrate(engine)
+
+    def test_0005_finds_the_answers_the_rollups_keep(self, engine: Engine) -> None:
+        """A store from before 0005 gets every question's first answer, as folding does."""
+        plan = generate(groups=2, members=120, days=30, seed=11)
+        fold, ing = rollups.Rollups(), Ingester(group_tz="Asia/Shanghai")
+        with engine.begin() as conn:
+            fold.on_written(conn, ing.write(conn, list(plan.events())))
+        with engine.connect() as conn:
+            folded = sorted(tuple(r) for r in conn.execute(select(questions)))
+        assert sum(r[-1] is not None for r in folded) > 20
+        cfg = alembic_config(engine)
+        command.downgrade(cfg, "0004")
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            assert sorted(tuple(r) for r in conn.execute(select(questions))) == folded
 
 
 class TestMigrationsSqlite(MigrationContract):

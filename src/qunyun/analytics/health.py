@@ -153,12 +153,10 @@ def _member_counts(conn: Connection, scope: Scope, end: int) -> dict[int, tuple[
     return members.counts(conn, scope, end - WINDOW, end)
 
 
-def response_medians(
-    conn: Connection, scope: Scope, end: int, bots: list[int] | None = None
-) -> dict[int, float | None]:
+def response_medians(conn: Connection, scope: Scope, end: int) -> dict[int, float | None]:
     """Median first response per group over the window (UTC days, one day of slack each side)."""
     last = day_date(end) + timedelta(days=1)
     first = last - timedelta(days=WINDOW)
     lo = datetime(first.year, first.month, first.day, tzinfo=UTC) - timedelta(days=1)
     hi = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
-    return response.medians(conn, scope.group_ids, lo, hi, bots)
+    return response.medians(conn, scope.group_ids, lo, hi)

@@ -43,8 +43,7 @@ def build(conn: Connection, scope: Scope) -> dict[str, Any]:
                 effective=health.effective_windows(conn, gids, last),
                 mau={g: a[1] for g, a in active.items()},
                 counts={g: (c[1], c[2], c[3]) for g, c in counts.items()},
-                # about half of the overview's time, one indexed search per question
-                medians=health.response_medians(conn, scope, last, bots),
+                medians=health.response_medians(conn, scope, last),
             ),
         )["groups"]
     }

@@ -1,16 +1,15 @@
-"""Time to first response, answered in SQL one question at a time.
+"""Time to first response, from the answers the rollups keep with each question.
 
 The definition is :func:`qunyun.analytics.metrics.first_response` (docs/metrics.md):
 a question is answered by the next human message in its group, in log order
-(time, then event id), whose author is someone else. Walking every message of a
-window in Python to find those answers cost the report its tail latency (the
-busiest groups have tens of thousands of messages a month) and made health over
-a thousand groups take seconds. A question needs only the *first* later message
-by someone else, which the ``(group_id, ts)`` index of the log finds in a few
-steps, so the store does that walk per question. It also ranks the waits, so
-Python receives the few rows a median and a 90th percentile need rather than one
-row per question (165k of them for a month of the 10M-event demo). Tests check
-the result against the pure definition on the same log.
+(time, then event id), whose author is someone else. The rollups store that
+answer's time on the question as events arrive (``questions.answered_at``, see
+:data:`qunyun.analytics.rollups.ANSWER`), so a window's waits are a scan of the
+questions table: searching the log for each question's answer at read time was
+most of the all-groups overview's cost (165k questions a month in the 10M-event
+demo). The store also ranks the waits, so Python receives the few rows a median
+and a 90th percentile need rather than one row per question. Tests check the
+result against the pure definition on the same log.
 """
 
 from __future__ import annotations
@@ -24,18 +23,17 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Connection,
-    Select,
     and_,
-    exists,
-    false,
+    case,
     func,
     literal,
+    null,
     or_,
     select,
     type_coerce,
 )
 
-from qunyun.store.schema import events, identities, questions
+from qunyun.store.schema import questions
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,32 +69,38 @@ def waits(
     until: datetime,
     *,
     per_group: bool,
-    bots: list[int] | None = None,
 ) -> dict[int, Waits]:
     """First-response statistics of the questions asked in [after, min(before, until)).
 
     Answers count up to ``before`` (exclusive), the window
-    :func:`qunyun.analytics.data.messages` would have read. With ``per_group`` the
-    result is keyed by group id (groups without questions are absent); without, all
-    questions are pooled under key 0 (absent when there were none). ``bots``: the
-    bot identity ids (members.bot_ids) when the caller has them; else identities
-    are looked up per message.
+    :func:`qunyun.analytics.data.messages` would have read: a question whose first
+    answer came later is unanswered here, as it would be in that window. With
+    ``per_group`` the result is keyed by group id (groups without questions are
+    absent); without, all questions are pooled under key 0 (absent when there were
+    none).
     """
     gids = list(group_ids)
     if not gids:
         return {}
-    # materialized: otherwise the store inlines the per-question search into every
-    # place the wait is used (ordering, counting, output) and runs it that many times
-    asked = _asked(conn, gids, after, before, until, bots).cte("asked").prefix_with("MATERIALIZED")
-    key = asked.c.group_id if per_group else literal(0)
-    wait = asked.c.wait
+    q = questions.c
+    key = q.group_id if per_group else literal(0)
+    wait = case(
+        (q.answered_at < before, _micros_between(conn, q.ts, q.answered_at)), else_=null()
+    )
+    asked = (
+        select(key.label("k"), wait.label("w"))
+        .where(q.group_id.in_(gids), q.ts >= after, q.ts < min(before, until))
+        .subquery("asked")
+    )
     ranked = select(
-        key.label("k"),
-        wait.label("w"),
+        asked.c.k,
+        asked.c.w,
         # unanswered questions (NULL) rank after every answered one on both engines
-        func.row_number().over(partition_by=key, order_by=wait.asc().nulls_last()).label("rn"),
-        func.count().over(partition_by=key).label("n"),
-        func.count(wait).over(partition_by=key).label("a"),
+        func.row_number()
+        .over(partition_by=asked.c.k, order_by=asked.c.w.asc().nulls_last())
+        .label("rn"),
+        func.count().over(partition_by=asked.c.k).label("n"),
+        func.count(asked.c.w).over(partition_by=asked.c.k).label("a"),
     ).subquery("ranked")
     r = ranked.c
     # 1-based ranks among the answered: the middle one or two, and metrics._quantile's
@@ -126,50 +130,6 @@ def waits(
     return out
 
 
-def _asked(
-    conn: Connection,
-    gids: list[int],
-    after: datetime,
-    before: datetime,
-    until: datetime,
-    bots: list[int] | None,
-) -> Select[Any]:
-    """One row per question by a human: its group and wait in µs (NULL: unanswered)."""
-    q, e = questions.c, events.alias("answer").c
-    asker, speaker = identities.alias("asker"), identities.alias("speaker")
-    if bots is None:
-        human_speaker: ColumnElement[bool] = exists(
-            select(speaker.c.id).where(speaker.c.id == e.actor_id, speaker.c.is_bot == false())
-        )
-    elif bots:
-        human_speaker = and_(e.actor_id.is_not(None), e.actor_id.not_in(bots))
-    else:
-        human_speaker = e.actor_id.is_not(None)
-    first_answer = (
-        select(e.ts)
-        .where(
-            and_(
-                e.group_id == q.group_id,
-                e.ts >= q.ts,
-                e.ts < before,
-                or_(e.ts > q.ts, e.id > q.event_id),
-                e.kind == "message",
-                e.actor_id != q.actor_id,
-                human_speaker,
-            )
-        )
-        .order_by(e.ts)
-        .limit(1)
-        .scalar_subquery()
-    )
-    stmt = select(q.group_id, _micros_between(conn, q.ts, first_answer).label("wait")).where(
-        q.group_id.in_(gids), q.ts >= after, q.ts < min(before, until)
-    )
-    if bots is None:
-        return stmt.join(asker, asker.c.id == q.actor_id).where(asker.c.is_bot == false())
-    return stmt.where(q.actor_id.not_in(bots)) if bots else stmt
-
-
 def _micros_between(
     conn: Connection, start: ColumnElement[Any], end: ColumnElement[Any]
 ) -> ColumnElement[Any]:
@@ -193,12 +153,8 @@ def section(
 
 
 def medians(
-    conn: Connection,
-    group_ids: Iterable[int],
-    after: datetime,
-    before: datetime,
-    bots: list[int] | None = None,
+    conn: Connection, group_ids: Iterable[int], after: datetime, before: datetime
 ) -> dict[int, float | None]:
     """Median minutes to first response per group, rounded like the report (health)."""
-    got = waits(conn, group_ids, after, before, before, per_group=True, bots=bots)
+    got = waits(conn, group_ids, after, before, before, per_group=True)
     return {g: _round(w.median_minutes) for g, w in got.items()}

@@ -159,6 +159,7 @@ class Rollups:
         joins: dict[tuple[int, int, str, str], int] = {}
         asked: list[tuple[int, int, int, int]] = []
         tables: dict[int, dict[int, int]] = {}
+        lows: dict[int, int] = {}  # group → earliest UTC hour it has an event in
         last_gid = last_uh = -1
         hour = 0
         h: list[int] = []
@@ -172,6 +173,9 @@ class Rollups:
                 hit = table.get(uh)
                 hour = hit if hit is not None else clock.local_hour(gid, ts)
                 last_gid, last_uh = gid, uh
+                low = lows.get(gid)
+                if low is None or uh < low:
+                    lows[gid] = uh
                 hk = (gid, hour)
                 got = hourly_get(hk)
                 if got is None:
@@ -233,6 +237,11 @@ class Rollups:
                     "ON CONFLICT (event_id) DO NOTHING",
                     [(i, g, from_micros(t), a) for i, g, t, a in asked] if pg else asked,
                 )
+            # questions this batch may answer (the new ones among them); see ANSWER
+            cursor.executemany(
+                ANSWER.replace("?", "%s") if pg else ANSWER,
+                [(g, from_micros(u * _HOUR_US) if pg else u * _HOUR_US) for g, u in lows.items()],
+            )
             if joins:
                 cursor.executemany(
                     _add_sql(
@@ -243,6 +252,24 @@ class Rollups:
         finally:
             cursor.close()
         _advance(conn, max(map(itemgetter(0), batch)))
+
+
+#: Re-find the first answer of a group's questions that a message at or after the
+#: given instant could answer sooner: the unanswered ones (new questions among them)
+#: and those answered later than that. The first answer is the group's next message
+#: in log order (time, then id) by another human, as docs/metrics.md defines it;
+#: the (group_id, ts) index of the log finds it in a step or two. Events arriving in
+#: time order leave only the batch's own questions to search; an old message
+#: arriving late re-finds the answers it may precede. Parameters: group id, instant.
+ANSWER = (
+    "UPDATE questions SET answered_at = ("
+    "SELECT e.ts FROM events e JOIN identities s ON s.id = e.actor_id "
+    "WHERE e.group_id = questions.group_id AND e.ts >= questions.ts "
+    "AND (e.ts > questions.ts OR e.id > questions.event_id) "
+    "AND e.kind = 'message' AND e.actor_id <> questions.actor_id AND s.is_bot = false "
+    "ORDER BY e.ts LIMIT 1) "
+    "WHERE group_id = ? AND (answered_at IS NULL OR answered_at > ?)"
+)
 
 
 def _join_source(code: Any, link: Any, actor_id: int | None, target_id: int | None) -> str:

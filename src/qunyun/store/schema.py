@@ -266,7 +266,12 @@ questions = Table(
     Column("group_id", Integer, ForeignKey("groups.id"), nullable=False),
     Column("ts", UtcDateTime, nullable=False),
     Column("actor_id", Integer, ForeignKey("identities.id"), nullable=False),
+    # when the first reply by another human came (NULL: none yet), kept current as
+    # events arrive (analytics.rollups), so a median wait is a scan of this table
+    Column("answered_at", UtcDateTime),
     Index(None, "group_id", "ts"),
+    # the questions a newly arrived message may answer: unanswered, or answered later
+    Index(None, "group_id", "answered_at"),
 )
 
 # --------------------------------------------------------------------------- console
