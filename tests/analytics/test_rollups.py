@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -14,14 +15,21 @@ from qunyun.analytics.rezone import viewed_in
 from qunyun.demo import generate
 from qunyun.events import Event, GroupRef, IdentityRef, JoinMethod, Kind
 from qunyun.store.ingest import Ingester
-from qunyun.store.schema import group_hourly, groups, join_daily, member_daily, questions
+from qunyun.store.schema import (
+    group_daily,
+    group_hourly,
+    groups,
+    join_daily,
+    member_daily,
+    questions,
+)
 from tests.conftest import EngineContract
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
     out = {}
     with engine.connect() as conn:
-        for t in (group_hourly, member_daily, join_daily, questions):
+        for t in (group_hourly, group_daily, member_daily, join_daily, questions):
             out[t.name] = sorted(tuple(r) for r in conn.execute(select(t)))
     return out
 
@@ -124,6 +132,11 @@ class RollupContract(EngineContract):
         load(engine, batches)
         incremental = snapshot(engine)
         assert sum(r[2] for r in incremental["group_hourly"]) > 300
+        by_day: dict[tuple[Any, Any], list[Any]] = {}
+        for gid, hour, *counts in incremental["group_hourly"]:
+            acc = by_day.setdefault((gid, hour // 24), [0] * len(counts))
+            by_day[(gid, hour // 24)] = [a + n for a, n in zip(acc, counts, strict=True)]
+        assert [(g, d, *v) for (g, d), v in sorted(by_day.items())] == incremental["group_daily"]
         with engine.connect() as conn:
             assert rollups.lag(conn) == 0
         rollups.rebuild(engine)
@@ -172,7 +185,7 @@ class RollupContract(EngineContract):
                 assert sorted(changed) == [1, 2, 3]
                 in_utc = {
                     t.name: sorted(tuple(r) for r in conn.execute(select(t)))
-                    for t in (group_hourly, member_daily, join_daily, questions)
+                    for t in (group_hourly, group_daily, member_daily, join_daily, questions)
                 }
                 # HAND's Sunday 23:00/Monday 00:xx Shanghai hours are 15:00/16:00 UTC
                 # on Sunday: the UTC buckets are the events' own UTC hours.

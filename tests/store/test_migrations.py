@@ -52,6 +52,19 @@ class MigrationContract(EngineContract):
 class TestMigrationsSqlite(MigrationContract):
     engine_name = "sqlite"
 
+    def test_rollup_tables_are_clustered_by_key(self, engine: Engine) -> None:
+        """Declared WITHOUT ROWID (which compare_metadata cannot see), also after 0006."""
+        tables = [
+            t.name for t in metadata.tables.values() if t.kwargs.get("sqlite_with_rowid") is False
+        ]
+        assert sorted(tables) == ["group_daily", "group_hourly", "join_daily", "member_daily"]
+        with engine.connect() as conn:
+            for name in tables:
+                ddl = conn.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE name = ?", (name,)
+                ).scalar_one()
+                assert ddl.rstrip().endswith("WITHOUT ROWID"), name
+
 
 @pytest.mark.postgres
 class TestMigrationsPostgres(MigrationContract):

@@ -36,6 +36,7 @@ from qunyun.analytics.members import day_start, member_before
 from qunyun.analytics.scope import Scope, local_day
 from qunyun.store.schema import (
     events,
+    group_daily,
     group_hourly,
     identities,
     join_daily,
@@ -124,12 +125,12 @@ def load(conn: Connection, scope: Scope) -> ScopeData:
     ).all():
         data.joins[(day, method, source, g)] = n
     data.inviters = _inviters(conn, gids, {k[2] for k in data.joins})
-    h = group_hourly.c
+    d = group_daily.c
     hi = last + LOOK_AHEAD_DAYS
     newest = conn.execute(
-        select(func.max(h.local_hour)).where(h.group_id.in_(gids), h.local_hour < (hi + 1) * 24)
+        select(func.max(d.local_day)).where(d.group_id.in_(gids), d.local_day <= hi)
     ).scalar()
-    data.data_end_day = int(newest) // 24 if newest is not None else 0
+    data.data_end_day = int(newest) if newest is not None else 0
     return data
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, select
 
 from qunyun.analytics import health, members
 from qunyun.analytics.scope import Scope, day_date
-from qunyun.store.schema import group_hourly, member_daily
+from qunyun.store.schema import group_daily, member_daily
 
 SCHEMA_VERSION = 1
 #: the report's ``active_share`` is MAU (last 30 days of the range) over members at the end
@@ -111,35 +111,29 @@ _Sums = tuple[int, int, int, int]
 
 def _range_sums(conn: Connection, gids: list[int], first: int, last: int) -> dict[int, _Sums]:
     """Per group: (joins, exits, messages, effective) over the range's local days."""
-    h = group_hourly.c
+    d = group_daily.c
     q = (
-        select(h.group_id, *_sums())
-        .where(h.group_id.in_(gids), *_range(first, last))
-        .group_by(h.group_id)
+        select(d.group_id, *_sums())
+        .where(d.group_id.in_(gids), d.local_day >= first, d.local_day <= last)
+        .group_by(d.group_id)
     )
     return {g: (int(j), int(x), int(m), int(e)) for g, j, x, m, e in conn.execute(q).all()}
 
 
 def _day_sums(conn: Connection, gids: list[int], first: int, last: int) -> dict[int, _Sums]:
-    """Per local day of the range: (joins, exits, messages, effective) over the groups.
-
-    Two plain aggregates (by group, by day) cost the store less than one grouped
-    by both, whose rows it would have to sort.
-    """
-    h = group_hourly.c
-    day = h.local_hour // 24
-    q = select(day, *_sums()).where(h.group_id.in_(gids), *_range(first, last)).group_by(day)
-    return {int(d): (int(j), int(x), int(m), int(e)) for d, j, x, m, e in conn.execute(q).all()}
+    """Per local day of the range: (joins, exits, messages, effective) over the groups."""
+    d = group_daily.c
+    q = (
+        select(d.local_day, *_sums())
+        .where(d.group_id.in_(gids), d.local_day >= first, d.local_day <= last)
+        .group_by(d.local_day)
+    )
+    return {int(k): (int(j), int(x), int(m), int(e)) for k, j, x, m, e in conn.execute(q).all()}
 
 
 def _sums() -> list[ColumnElement[Any]]:
-    h = group_hourly.c
-    return [func.sum(h.joins), func.sum(h.exits), func.sum(h.messages), func.sum(h.effective)]
-
-
-def _range(first: int, last: int) -> list[ColumnElement[bool]]:
-    h = group_hourly.c
-    return [h.local_hour >= first * 24, h.local_hour < (last + 1) * 24]
+    d = group_daily.c
+    return [func.sum(d.joins), func.sum(d.exits), func.sum(d.messages), func.sum(d.effective)]
 
 
 def _active(conn: Connection, gids: list[int], first: int, last: int) -> dict[int, tuple[int, int]]:

@@ -1,9 +1,10 @@
 """Rollups: the counts dashboards and reports read instead of scanning the event log.
 
-Three additive tables, in each group's local time (see store/schema.py):
+Additive tables, in each group's local time (see store/schema.py):
 ``group_hourly`` (messages, effective, questions, bot messages, joins, exits per
-local hour), ``member_daily`` (each human's messages per local day) and
-``join_daily`` (joins per day by method and source).
+local hour), ``group_daily`` (the same per local day, for sums over months),
+``member_daily`` (each human's messages per local day) and ``join_daily`` (joins
+per day by method and source); and ``questions`` with each one's first answer.
 
 They are folded **in the same transaction** that appends the events, from the
 events that were new, so they never lag and a crash rolls both back together;
@@ -32,6 +33,7 @@ from qunyun.store.schema import (
     UtcDateTime,
     events,
     from_micros,
+    group_daily,
     group_hourly,
     groups,
     identities,
@@ -69,6 +71,7 @@ class Stored(NamedTuple):
 
 EFFECTIVE = 1
 QUESTION = 2
+_GROUP_COUNTS = ("messages", "effective", "questions", "bot_messages", "joins", "exits")
 
 
 def message_info(payload: dict[str, Any]) -> int:
@@ -208,17 +211,24 @@ class Rollups:
                 joins[key] = joins.get(key, 0) + 1
             elif kind in _EXITS:
                 h[7] += 1
+        days: dict[tuple[int, int], list[int]] = {}
+        for gid, hour, *counts in hourly.values():
+            got = days.get((gid, hour // 24))
+            if got is None:
+                days[(gid, hour // 24)] = [gid, hour // 24, *counts]
+            else:
+                for i, n in enumerate(counts, 2):
+                    got[i] += n
         pg = conn.dialect.name == "postgresql"
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.executemany(
-                _add_sql(
-                    "group_hourly",
-                    ("group_id", "local_hour"),
-                    ("messages", "effective", "questions", "bot_messages", "joins", "exits"),
-                    pg,
-                ),
+                _add_sql("group_hourly", ("group_id", "local_hour"), _GROUP_COUNTS, pg),
                 list(hourly.values()),
+            )
+            cursor.executemany(
+                _add_sql("group_daily", ("group_id", "local_day"), _GROUP_COUNTS, pg),
+                list(days.values()),
             )
             if daily:
                 cursor.executemany(
@@ -351,7 +361,7 @@ def catch_up(engine: Engine, chunk: int = 20_000) -> int:
 def rebuild(engine: Engine) -> int:
     """Recompute every rollup from the event log (after a zone change, or to verify)."""
     with engine.begin() as conn:
-        for t in (group_hourly, member_daily, join_daily, questions):
+        for t in (group_hourly, group_daily, member_daily, join_daily, questions):
             conn.execute(t.delete())
         conn.execute(rollup_state.delete().where(rollup_state.c.name == NAME))
     return catch_up(engine)
@@ -373,7 +383,7 @@ def refold(conn: Connection, group_ids: Iterable[int], chunk: int = 20_000) -> N
     gids = sorted(set(group_ids))
     if not gids:
         return
-    for t in (group_hourly, member_daily, join_daily, questions):
+    for t in (group_hourly, group_daily, member_daily, join_daily, questions):
         conn.execute(t.delete().where(t.c.group_id.in_(gids)))
     keep = position(conn)
     folder = Rollups()

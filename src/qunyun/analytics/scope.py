@@ -17,7 +17,7 @@ from sqlalchemy import Connection, func, select
 
 from qunyun.errors import UserError
 from qunyun.store.queries import find_groups
-from qunyun.store.schema import group_hourly
+from qunyun.store.schema import group_daily
 
 EPOCH = date(1970, 1, 1)
 
@@ -120,9 +120,9 @@ def resolve(
 
 
 def _newest_day(conn: Connection, gids: list[int]) -> date:
-    hour = conn.execute(
-        select(func.max(group_hourly.c.local_hour)).where(group_hourly.c.group_id.in_(gids))
+    day = conn.execute(
+        select(func.max(group_daily.c.local_day)).where(group_daily.c.group_id.in_(gids))
     ).scalar()
-    if hour is None:
+    if day is None:
         return datetime.now(UTC).date()
-    return day_date(int(hour) // 24)
+    return day_date(int(day))

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Integer, func, select
 
 from qunyun.store.queries import find_groups, is_member
-from qunyun.store.schema import events, group_hourly, memberships
+from qunyun.store.schema import events, group_daily, memberships
 
 _EPOCH_DAY = date(1970, 1, 1)
 
@@ -107,12 +107,11 @@ def _iso(v: Any) -> str | None:
 
 def _months(conn: Connection, tz_of: dict[int, str]) -> list[dict[str, Any]]:
     """Messages, joins and exits per calendar month, from the local-time rollups."""
-    h = group_hourly.c
-    day = (h.local_hour // 24).label("day")
+    d = group_daily.c
     q = (
-        select(day, func.sum(h.messages), func.sum(h.joins), func.sum(h.exits))
-        .where(h.group_id.in_(list(tz_of)))
-        .group_by(day)
+        select(d.local_day, func.sum(d.messages), func.sum(d.joins), func.sum(d.exits))
+        .where(d.group_id.in_(list(tz_of)))
+        .group_by(d.local_day)
     )
     acc: dict[str, dict[str, int]] = defaultdict(lambda: {"messages": 0, "joins": 0, "leaves": 0})
     for d, messages, joins, exits in conn.execute(q):

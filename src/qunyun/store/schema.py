@@ -170,6 +170,17 @@ memberships = Table(
     Column("last_seen_at", UtcDateTime, nullable=False),
     Column("message_count", Integer, nullable=False, server_default="0"),
     UniqueConstraint("group_id", "identity_id"),
+    # "member on day d" of every membership of some groups (analytics.members) read
+    # from this index alone, without a lookup of each wide row
+    Index(
+        "ix_memberships_group_spans",
+        "group_id",
+        "identity_id",
+        "first_joined_at",
+        "first_seen_at",
+        "last_joined_at",
+        "last_left_at",
+    ),
 )
 
 events = Table(
@@ -234,6 +245,23 @@ group_hourly = Table(
     Column("bot_messages", Integer, nullable=False, server_default="0"),
     Column("joins", Integer, nullable=False, server_default="0"),
     Column("exits", Integer, nullable=False, server_default="0"),
+    sqlite_with_rowid=False,
+)
+
+# the same counts per local day: what overviews, health and stats sum over months
+# of a thousand groups read 24 times fewer rows here than in group_hourly
+group_daily = Table(
+    "group_daily",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id"), primary_key=True),
+    Column("local_day", Integer, primary_key=True),
+    Column("messages", Integer, nullable=False, server_default="0"),
+    Column("effective", Integer, nullable=False, server_default="0"),
+    Column("questions", Integer, nullable=False, server_default="0"),
+    Column("bot_messages", Integer, nullable=False, server_default="0"),
+    Column("joins", Integer, nullable=False, server_default="0"),
+    Column("exits", Integer, nullable=False, server_default="0"),
+    sqlite_with_rowid=False,
 )
 
 member_daily = Table(
@@ -244,6 +272,7 @@ member_daily = Table(
     Column("identity_id", Integer, ForeignKey("identities.id"), primary_key=True),
     Column("messages", Integer, nullable=False, server_default="0"),
     Column("effective", Integer, nullable=False, server_default="0"),
+    sqlite_with_rowid=False,
 )
 
 join_daily = Table(
@@ -255,6 +284,7 @@ join_daily = Table(
     # channel code, invite link, or "identity:<id>" of the inviter; "" when unknown
     Column("source", String(255), primary_key=True),
     Column("joins", Integer, nullable=False, server_default="0"),
+    sqlite_with_rowid=False,
 )
 
 questions = Table(
