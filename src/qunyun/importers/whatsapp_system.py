@@ -148,7 +148,11 @@ _RULES: tuple[_Rule, ...] = (
         "security_code_changed",
     ),
     _r(r"^(?P<a>.+?)['’]s security code changed.*$", Kind.SERVICE, "security_code_changed"),
-    _r(r"^(?P<a>.+?)\s*的安全(?:编码|編碼|码|碼)已(?:更改|變更).*$", Kind.SERVICE, "security_code_changed"),
+    _r(
+        r"^(?P<a>.+?)\s*的安全(?:编码|編碼|码|碼)已(?:更改|變更).*$",
+        Kind.SERVICE,
+        "security_code_changed",
+    ),
     _r(r"^(?P<a>.+?) requested to join$", Kind.SERVICE, "join_requested"),
     # ---- Chinese (simplified and traditional); spacing around names varies.
     # App strings: "%1$s 添加了 %2$s", "%s 退出了", "%s 被移除了", "您已被添加",
@@ -230,7 +234,8 @@ _RULES: tuple[_Rule, ...] = (
     _r(r"^(?P<a>.+?) (?:hat|hast) die Gruppe verlassen$", Kind.LEAVE, "left"),
     _r(rf"^(?P<a>.+?) (?:hat|hast) die Gruppe {_QUOTED} erstellt$", Kind.SERVICE, "group_created"),
     _r(
-        rf"^(?P<a>.+?) (?:hat|hast) den (?:Betreff|Gruppennamen) von {_OLD_QUOTED} (?:zu|in) {_QUOTED}"
+        rf"^(?P<a>.+?) (?:hat|hast) den (?:Betreff|Gruppennamen) von {_OLD_QUOTED}"
+        rf" (?:zu|in) {_QUOTED}"
         r" geändert$",
         Kind.TITLE_CHANGE,
         "subject_changed",
@@ -305,7 +310,8 @@ _RULES: tuple[_Rule, ...] = (
         you=True,
     ),
     _r(
-        r"^(?P<a>.+?) (?:cambió|eliminó) (?:el ícono|el icono|la foto|la imagen) (?:de este|del) grupo$",
+        r"^(?P<a>.+?) (?:cambió|eliminó) (?:el ícono|el icono|la foto|la imagen)"
+        r" (?:de este|del) grupo$",
         Kind.SERVICE,
         "icon_changed",
     ),
@@ -363,7 +369,8 @@ _RULES: tuple[_Rule, ...] = (
     # "%s a été retiré(e)", "%1$s a retiré %2$s", "%s vous a ajouté",
     # "%1$s a changé le sujet en “%2$s”", "%1$s a changé de %2$s à %3$s"
     _r(
-        r"^(?P<a>.+?) (?:a|avez) rejoint (?:ce groupe |le groupe )?(?:en utilisant|via|avec|grâce à)"
+        r"^(?P<a>.+?) (?:a|avez) rejoint (?:ce groupe |le groupe )?"
+        r"(?:en utilisant|via|avec|grâce à)"
         r" le lien d['’]invitation(?: (?:de ce|du) groupe)?$",
         Kind.JOIN,
         "joined_by_link",
@@ -385,7 +392,8 @@ _RULES: tuple[_Rule, ...] = (
     _r(rf"^(?P<a>.+?) (?:a|avez) créé (?:le )?groupe {_QUOTED}$", Kind.SERVICE, "group_created"),
     _r(r"^(?P<a>.+?) (?:a|avez) créé ce groupe$", Kind.SERVICE, "group_created"),
     _r(
-        rf"^(?P<a>.+?) (?:a|avez) (?:changé|modifié) le (?:sujet|nom du groupe|nom) de {_OLD_QUOTED}"
+        rf"^(?P<a>.+?) (?:a|avez) (?:changé|modifié) le (?:sujet|nom du groupe|nom)"
+        rf" de {_OLD_QUOTED}"
         rf" (?:en|à|par) {_QUOTED}$",
         Kind.TITLE_CHANGE,
         "subject_changed",
@@ -397,7 +405,8 @@ _RULES: tuple[_Rule, ...] = (
         "subject_changed",
     ),
     _r(
-        r"^(?P<a>.+?) (?:a|avez) (?:changé|modifié|supprimé) (?:l['’]icône|la photo) (?:de ce|du) groupe$",
+        r"^(?P<a>.+?) (?:a|avez) (?:changé|modifié|supprimé) (?:l['’]icône|la photo)"
+        r" (?:de ce|du) groupe$",
         Kind.SERVICE,
         "icon_changed",
     ),
