@@ -14,6 +14,7 @@ from qunyun.errors import ImportFormatError
 from qunyun.events import Event, Kind
 from qunyun.importers.base import ImportOptions, Rejected, collect, stable_id
 from qunyun.importers.whatsapp import IMPORTER, group_name_from, group_ref
+from qunyun.importers.whatsapp_system import classify_body, classify_system
 
 SAMPLES = Path(__file__).parent / "samples" / "whatsapp"
 US = SAMPLES / "WhatsApp Chat with Hiking Club.txt"
@@ -387,3 +388,337 @@ def test_ios_one_to_one_notice_attributed_to_a_person(tmp_path: Path) -> None:
     assert [e.kind for e in events] == [Kind.SERVICE, Kind.MESSAGE]
     assert events[0].payload["service"] == "encryption_notice"
     assert events[1].ts == utc(2026, 3, 7, 20, 22, 40)
+
+
+# --------------------------------------------------------------------------- more locales
+# Wordings checked against WhatsApp's own Android string resources (added/removed/left/
+# subject/number lines) and public parsers' test data (invite-link lines of newer apps).
+
+UTC_ZONE = ZoneInfo("UTC")
+
+
+@pytest.mark.parametrize(
+    ("name", "title", "expected"),
+    [
+        (
+            "Chat de WhatsApp con Fútbol.txt",
+            "Fútbol",
+            [
+                ("service", None, None),
+                ("service", "Ana", None),
+                ("join", "Ana", "Luis"),
+                ("join", "Ana", "Marta"),
+                ("join", "Pedro", "Pedro"),
+                ("message", "Luis", None),
+                ("message", "Marta", None),
+                ("delete", "Pedro", None),
+                ("title_change", "Ana", None),
+                ("leave", "Luis", "Luis"),
+                ("kick", "Ana", "Pedro"),
+                ("message", "Marta", None),
+            ],
+        ),
+        (
+            "Conversa do WhatsApp com Família.txt",
+            "Família",
+            [
+                ("service", None, None),
+                ("service", "Maria", None),
+                ("join", "Maria", "João"),
+                ("join", "Maria", "Pedro"),
+                ("join", "Ana", "Ana"),
+                ("message", "João", None),
+                ("delete", "Pedro", None),
+                ("title_change", "Maria", None),
+                ("leave", "João", "João"),
+                ("kick", "Maria", "Pedro"),
+                ("message", "Ana", None),
+            ],
+        ),
+        (
+            "Discussion WhatsApp avec Club.txt",
+            "Club",
+            [
+                ("service", None, None),
+                ("join", "Marie", "Paul"),
+                ("join", "Marie", "Luc"),
+                ("join", "Zoé", "Zoé"),
+                ("delete", "Paul", None),
+                ("title_change", "Marie", None),
+                ("leave", "Paul", "Paul"),
+                ("kick", "Marie", "Luc"),
+            ],
+        ),
+        (
+            "Чат WhatsApp с Друзья.txt",
+            "Друзья",
+            [
+                ("service", None, None),
+                ("join", "Иван", "Петр"),
+                ("join", "Иван", "Мария"),
+                ("delete", "Петр", None),
+                ("title_change", "Иван", None),
+                ("leave", "Мария", "Мария"),
+                ("kick", "Иван", "Петр"),
+                ("join", "~you", "Олег"),
+            ],
+        ),
+        (
+            "Chat WhatsApp dengan Arisan.txt",
+            "Arisan",
+            [
+                ("service", None, None),
+                ("join", "Budi", "Sari"),
+                ("join", "Budi", "Andi"),
+                ("join", "Dewi", "Dewi"),
+                ("delete", "Sari", None),
+                ("title_change", "Budi", None),
+                ("leave", "Andi", "Andi"),
+                ("kick", "Budi", "Sari"),
+            ],
+        ),
+        (
+            "與跑團的 WhatsApp 對話.txt",
+            "跑團",
+            [
+                ("service", None, None),
+                ("service", "李雷", None),
+                ("join", "~you", "韓梅梅"),
+                ("join", "李雷", "~you"),
+                ("message", "韓梅梅", None),
+                ("title_change", "李雷", None),
+                ("leave", "韓梅梅", "韓梅梅"),
+                ("kick", None, "王五"),
+                ("rename", "李雷", "+85251239999"),
+                ("service", "李雷", None),
+            ],
+        ),
+    ],
+)
+def test_other_locales(
+    name: str, title: str, expected: list[tuple[str, str | None, str | None]]
+) -> None:
+    path = SAMPLES / name
+    events, rejected = read(path, UTC_ZONE)
+    assert rejected == []
+    assert {e.group.title for e in events} == {title}
+    assert summary(events) == expected
+    assert IMPORTER.detect(path) >= 80
+    assert events[0].payload["service"] == "encryption_notice"
+    links = [e for e in events if e.payload.get("method") == "invite_link"]
+    assert all(e.payload["service"] == "joined_by_link" for e in links)
+
+
+def test_spanish_times_bodies_and_title() -> None:
+    events, _ = read(SAMPLES / "Chat de WhatsApp con Fútbol.txt", UTC_ZONE)
+    assert events[0].ts == utc(2020, 12, 31, 21, 41)  # "9:41 p. m." with U+202F, day-first
+    assert events[4].payload == {"service": "joined_by_link", "method": "invite_link"}
+    assert events[5].payload == {"type": "text", "text": "¿Jugamos el sábado?\nA las 10"}
+    assert events[6].payload == {"type": "other", "media": "<Multimedia omitido>"}
+    assert events[8].payload["title"] == "Fútbol 2021"
+    assert events[8].payload["extra"] == {"old_title": "Fútbol"}
+    assert events[11].ts == utc(2021, 1, 13, 10, 7)
+    assert events[11].payload == {"type": "text", "text": "listo", "extra": {"edited": True}}
+
+
+def test_portuguese_media_and_attachment() -> None:
+    events, _ = read(SAMPLES / "Conversa do WhatsApp com Família.txt", UTC_ZONE)
+    assert events[5].payload == {"type": "other", "media": "<Mídia oculta>"}
+    assert events[-1].payload == {
+        "type": "image",
+        "text": "Feliz ano novo",
+        "media": "IMG-20210101-WA0001.jpg",
+    }
+
+
+def test_traditional_chinese_number_change_and_periods() -> None:
+    events, _ = read(SAMPLES / "與跑團的 WhatsApp 對話.txt", SHANGHAI)
+    assert events[0].ts == utc(2020, 12, 31, 13, 41)  # 下午9:41 Shanghai
+    assert events[5].payload["title"] == "跑團2021"
+    rename = events[8]
+    assert rename.payload["old_name"] == "李雷"
+    assert rename.payload["new_name"] == "+852 5123 9999"
+    assert events[9].payload["service"] == "security_code_changed"
+
+
+def test_ios_chinese_you_added_and_group_attributed_lines() -> None:
+    events, rejected = read(SAMPLES / "ios_zh.txt", SHANGHAI)
+    assert rejected == []
+    assert summary(events) == [
+        ("service", None, None),
+        ("join", "~you", "韩梅梅"),
+        ("join", "~you", "王和平"),
+        ("message", "韩梅梅", None),
+        ("message", "王和平", None),
+        ("leave", "王和平", "王和平"),
+        ("kick", None, "韩梅梅"),
+    ]
+    assert events[1].ts == utc(2021, 1, 1, 13, 41, 6)
+    assert events[3].payload == {"type": "image", "media": "00000012-PHOTO-2021-01-01-21-42-00.jpg"}
+    assert events[4].payload == {"type": "text", "text": "好的\n第二行"}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "service", "actor", "targets"),
+    [
+        # zh-CN / zh-TW (WhatsApp strings: "%s 退出了", "%s 被移除了", "您已被移除")
+        ("韩梅梅 退出了", Kind.LEAVE, "left", "韩梅梅", ("韩梅梅",)),
+        ("您已退出群组", Kind.LEAVE, "left", "您", ("您",)),
+        ("张伟 被移除了", Kind.KICK, "removed", None, ("张伟",)),
+        ("您已被移除", Kind.KICK, "removed", None, ("您",)),
+        ("李雷 移除了您", Kind.KICK, "removed", "李雷", ("您",)),
+        ("你被加到群組", Kind.JOIN, "added", None, ("你",)),
+        ("李雷更改群组主题为“跑团”", Kind.TITLE_CHANGE, "subject_changed", "李雷", ()),
+        ("您将群组主题更改为“跑团”", Kind.TITLE_CHANGE, "subject_changed", "您", ()),
+        ("张伟通过此群组的邀请链接加入", Kind.JOIN, "joined_by_link", "张伟", ("张伟",)),
+        # de (WhatsApp strings)
+        ("Lena wurde hinzugefügt", Kind.JOIN, "added", None, ("Lena",)),
+        ("Max wurde entfernt", Kind.KICK, "removed", None, ("Max",)),
+        ("Du wurdest entfernt", Kind.KICK, "removed", None, ("Du",)),
+        ("Jonas hat dich hinzugefügt", Kind.JOIN, "added", "Jonas", ("dich",)),
+        ("Du hast Lena und Max hinzugefügt", Kind.JOIN, "added", "Du", ("Lena", "Max")),
+        ("Du hast die Gruppe verlassen", Kind.LEAVE, "left", "Du", ("Du",)),
+        (
+            "Jonas hat den Betreff zu „Neu“ geändert",
+            Kind.TITLE_CHANGE,
+            "subject_changed",
+            "Jonas",
+            (),
+        ),
+        (
+            "Anna ist dieser Gruppe über den Einladungslink beigetreten",
+            Kind.JOIN,
+            "joined_by_link",
+            "Anna",
+            ("Anna",),
+        ),
+        (
+            "Jonas hat von +49 1 zu +49 170 1234567 gewechselt",
+            Kind.RENAME,
+            "number_changed",
+            "Jonas",
+            (),
+        ),
+        # es
+        ("Se añadió a Luis", Kind.JOIN, "added", None, ("Luis",)),
+        ("Ana te añadió", Kind.JOIN, "added", "Ana", ("You",)),
+        ("Añadiste a Luis y Marta", Kind.JOIN, "added", "You", ("Luis", "Marta")),
+        ("Ana agregó a Luis", Kind.JOIN, "added", "Ana", ("Luis",)),
+        ("Se eliminó a Luis", Kind.KICK, "removed", None, ("Luis",)),
+        ("Eliminaste a Luis", Kind.KICK, "removed", "You", ("Luis",)),
+        ("Saliste", Kind.LEAVE, "left", "You", ("You",)),
+        (
+            "Te uniste usando el enlace de invitación de este grupo",
+            Kind.JOIN,
+            "joined_by_link",
+            "You",
+            ("You",),
+        ),
+        ("Cambiaste el asunto a “B”", Kind.TITLE_CHANGE, "subject_changed", "You", ()),
+        # pt
+        ("João foi adicionado", Kind.JOIN, "added", None, ("João",)),
+        ("Maria adicionou você", Kind.JOIN, "added", "Maria", ("você",)),
+        ("Você removeu João", Kind.KICK, "removed", "Você", ("João",)),
+        ("Você saiu", Kind.LEAVE, "left", "Você", ("Você",)),
+        (
+            "Maria alterou o nome do grupo para “B”",
+            Kind.TITLE_CHANGE,
+            "subject_changed",
+            "Maria",
+            (),
+        ),
+        # fr
+        ("Paul a été ajouté(e)", Kind.JOIN, "added", None, ("Paul",)),
+        ("Marie vous a ajouté", Kind.JOIN, "added", "Marie", ("You",)),
+        ("Vous avez retiré Paul", Kind.KICK, "removed", "Vous", ("Paul",)),
+        ("Paul a été retiré(e)", Kind.KICK, "removed", None, ("Paul",)),
+        # ru
+        ("Вы покинули группу", Kind.LEAVE, "left", "Вы", ("Вы",)),
+        ("Петр был(-а) удален(-а)", Kind.KICK, "removed", None, ("Петр",)),
+        ("Иван добавил(-а) вас", Kind.JOIN, "added", "Иван", ("вас",)),
+        # id
+        ("Anda ditambahkan", Kind.JOIN, "added", None, ("Anda",)),
+        ("Sari telah dikeluarkan", Kind.KICK, "removed", None, ("Sari",)),
+        ("Budi menambahkan Anda", Kind.JOIN, "added", "Budi", ("Anda",)),
+        # en: You-forms and newer notices
+        ("You added Bob and Carl", Kind.JOIN, "added", "You", ("Bob", "Carl")),
+        ("Ann removed you", Kind.KICK, "removed", "Ann", ("you",)),
+        ("You left", Kind.LEAVE, "left", "You", ("You",)),
+        ("You joined using this group's invite link", Kind.JOIN, "joined_by_link", "You", ("You",)),
+        ("Ann joined using a group link", Kind.JOIN, "joined_by_link", "Ann", ("Ann",)),
+        (
+            "Ann's security code changed. Tap to learn more.",
+            Kind.SERVICE,
+            "security_code_changed",
+            "Ann",
+            (),
+        ),
+        ("Ann requested to join", Kind.SERVICE, "join_requested", "Ann", ()),
+    ],
+)
+def test_system_wordings(
+    text: str, kind: Kind, service: str, actor: str | None, targets: tuple[str, ...]
+) -> None:
+    action = classify_system(text)
+    assert (action.kind, action.service, action.actor, action.targets) == (
+        kind,
+        service,
+        actor,
+        targets,
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "deleted", "msg_type"),
+    [
+        ("Se eliminó este mensaje.", True, "other"),
+        ("Eliminaste este mensaje.", True, "other"),
+        ("Você apagou esta mensagem", True, "other"),
+        ("Vous avez supprimé ce message", True, "other"),
+        ("Pesan ini telah dihapus", True, "other"),
+        ("此訊息已刪除", True, "other"),
+        ("<Medien ausgeschlossen>", False, "other"),
+        ("‎video omitted", False, "video"),
+        ("ENCUESTA:\n¿Cuándo?\nOPCIÓN: sábado (2 votos)", False, "poll"),
+    ],
+)
+def test_more_body_placeholders(body: str, deleted: bool, msg_type: str) -> None:
+    parsed = classify_body(body)
+    assert parsed.deleted is deleted
+    assert parsed.type.value == msg_type
+
+
+def test_you_forms_map_to_the_exporting_user(tmp_path: Path) -> None:
+    path = tmp_path / "Chat de WhatsApp con Casa.txt"
+    path.write_text(
+        "31/12/20 21:41 - Ana te añadió\n"
+        "31/12/20 21:42 - Añadiste a Luis\n"
+        "31/12/20 21:43 - Saliste\n",
+        encoding="utf-8",
+    )
+    events, rejected = read(path, UTC_ZONE)
+    assert rejected == []
+    assert summary(events) == [
+        ("join", "Ana", "~you"),
+        ("join", "~you", "Luis"),
+        ("leave", "~you", "~you"),
+    ]
+
+
+def test_unknown_and_impossible_lines_keep_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "Chat de WhatsApp con Casa.txt"
+    path.write_text(
+        "basura antes del chat\n"
+        "31/12/20 21:41 - Ana fijó un mensaje nuevo raro\n"
+        "32/12/20 21:42 - Luis: fecha imposible\n"
+        "seguida de otra línea\n"
+        "31/12/20 21:43 - Luis salió\n",
+        encoding="utf-8",
+    )
+    events, rejected = read(path, UTC_ZONE)
+    assert summary(events) == [("service", None, None), ("leave", "Luis", "Luis")]
+    assert events[0].payload == {"service": "other", "text": "Ana fijó un mensaje nuevo raro"}
+    assert [(r.file, r.line, r.field) for r in rejected] == [
+        (str(path), 1, "timestamp"),
+        (str(path), 3, "date"),
+    ]

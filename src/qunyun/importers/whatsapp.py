@@ -71,6 +71,8 @@ _NAME_PATTERNS = tuple(
         r"^Chat de WhatsApp con (.+)$",
         r"^Conversa do WhatsApp com (.+)$",
         r"^Discussion WhatsApp avec (.+)$",
+        r"^Чат WhatsApp с (.+)$",
+        r"^Chat WhatsApp dengan (.+)$",
     )
 )
 _COPY_SUFFIX = re.compile(r"\s*\(\d+\)$")
@@ -78,10 +80,21 @@ _COPY_SUFFIX = re.compile(r"\s*\(\d+\)$")
 #: puts before a name that is not a saved contact.
 _NAME_JUNK = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _PHONE = re.compile(r"^\+?[\d\s().\-\u00a0]{7,}$")
-_SELF_NAMES = frozenset({"You", "you", "你", "您", "Du", "du"})
+#: The exporting user as system lines name them (subject and object forms).
+_SELF_NAMES = frozenset(
+    {
+        *("You", "you", "你", "您", "Du", "du", "dich", "Dich"),
+        *("Se te", "Tú", "tú", "te", "Você", "você", "Vous", "vous"),
+        *("Вы", "вы", "вас", "Вас", "Anda", "anda"),
+    }
+)
 _SELF_ID = "~you"
 _ISOLATED_MENTION = re.compile(r"@\u2068([^\u2069]{1,64})\u2069")
-_ENCRYPTION = re.compile(r"end-to-end encrypted|端到端加密|端對端加密|Ende-zu-Ende", re.IGNORECASE)
+_ENCRYPTION = re.compile(
+    r"end-to-end encrypted|端到端的?加密|端對端的?加密|Ende-zu-Ende|de extremo a extremo|"
+    r"de ponta a ponta|de bout en bout|сквозным шифрованием|terenkripsi secara end-to-end",
+    re.IGNORECASE,
+)
 _MAX_NAMES = 50_000
 
 
@@ -142,6 +155,11 @@ _NOTICE_STARTS = (
     "消息和通话",
     "訊息與通話",
     "你发送给自己的消息",
+    "Los mensajes y las llamadas",
+    "As mensagens e",
+    "Les messages et les appels",
+    "Сообщения и звонки",
+    "Pesan dan panggilan",
 )
 _TEXT = MsgType.TEXT.value
 _LINK_TYPE = MsgType.LINK.value
