@@ -14,10 +14,11 @@ result against the pure definition on the same log.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -71,33 +72,31 @@ def waits(
     gids = list(group_ids)
     if not gids:
         return {}
-    asked: dict[int, int] = defaultdict(int)
-    answered: dict[int, list[int]] = defaultdict(list)
+    rows = _wait_rows(conn, gids, after, before, min(before, until))
     # the ranking a median needs is a sort in Python: cheaper than the store's
     # window functions over a month of a thousand groups (~165k questions)
-    for g, w in _wait_rows(conn, gids, after, before, min(before, until)):
-        k = g if per_group else 0
-        asked[k] += 1
-        if w is not None:
-            answered[k].append(int(w))
+    pooled = groupby(rows, key=itemgetter(0)) if per_group else [(0, rows)]
     out = {}
-    for k, n in asked.items():
-        ws = answered.get(k)
-        if not ws:
-            out[k] = Waits(n, 0, None, None)
+    for k, group_rows in pooled:
+        ws = [w for _, w in group_rows]
+        done = sorted(int(w) for w in ws if w is not None)
+        a = len(done)
+        if not a:
+            out[k] = Waits(len(ws), 0, None, None)
             continue
-        ws.sort()
-        a = len(ws)
-        at = [w / 10**6 / 60 for w in (ws[(a - 1) // 2], ws[a // 2], ws[min(a - 1, 9 * a // 10)])]
+        at = [
+            w / 10**6 / 60
+            for w in (done[(a - 1) // 2], done[a // 2], done[min(a - 1, 9 * a // 10)])
+        ]
         median = at[0] if a % 2 else (at[0] + at[1]) / 2  # as statistics.median
-        out[k] = Waits(n, a, median, at[2])  # p90: metrics._quantile's element
+        out[k] = Waits(len(ws), a, median, at[2])  # p90: metrics._quantile's element
     return out
 
 
 def _wait_rows(
     conn: Connection, gids: list[int], after: datetime, before: datetime, end: datetime
 ) -> list[tuple[int, Any]]:
-    """(group id, wait in µs or None) of each question asked in [after, end).
+    """(group id, wait in µs or None) of each question asked in [after, end), by group.
 
     Plain SQL on the driver's cursor: for a month of a thousand groups this is
     ~165k rows, and SQLAlchemy's result rows cost as much again as the store's
@@ -110,7 +109,9 @@ def _wait_rows(
     wait = "EXTRACT(EPOCH FROM answered_at - ts) * 1000000" if pg else "answered_at - ts"
     sql = (
         f"SELECT group_id, CASE WHEN answered_at < {ph} THEN {wait} END FROM questions "
-        f"WHERE group_id IN ({', '.join([ph] * len(gids))}) AND ts >= {ph} AND ts < {ph}"
+        f"WHERE group_id IN ({', '.join([ph] * len(gids))}) AND ts >= {ph} AND ts < {ph} "
+        # the (group_id, ts) index yields this order: no sort
+        "ORDER BY group_id"
     )
     times = (before, after, end) if pg else tuple(map(to_micros, (before, after, end)))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
