@@ -257,9 +257,9 @@ def _pywxdump_row(
     content, prefix_id = split_sender_prefix(
         content, None if talker in _UNKNOWN_SENDERS else talker
     )
-    if prefix_id and talker in _UNKNOWN_SENDERS and not is_sender:
-        if not prefix_id.endswith("@chatroom"):
-            talker = prefix_id
+    own = prefix_id and not prefix_id.endswith("@chatroom")
+    if own and talker in _UNKNOWN_SENDERS and not is_sender:
+        talker = str(prefix_id)
     sender = _sender(talker, ctx.users, is_sender)
     if is_sender:
         ctx.learn_self(sender)

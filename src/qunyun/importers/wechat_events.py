@@ -253,7 +253,7 @@ def _system_events(row: WxRow, act: SysAction) -> Iterator[Event]:
         if p is None:
             return None
         if p.wxid:
-            return IdentityRef(PLATFORM, p.wxid, p.name)
+            return IdentityRef(PLATFORM, p.wxid, p.name if p.name != p.wxid else None)
         if p.name in (SELF, "我"):
             return row.self_ref
         return IdentityRef(PLATFORM, p.name, p.name)

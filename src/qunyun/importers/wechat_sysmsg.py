@@ -143,7 +143,12 @@ _RULES: list[_Rule] = [
         JoinMethod.QR_CODE,
         _ME_UNDERGOES,
     ),
-    (_en(r"^<t> joined (?:the )?group chat via (?:the )?QR code"), Kind.JOIN, JoinMethod.QR_CODE, None),
+    (
+        _en(r"^<t> joined (?:the )?group chat via (?:the )?QR code"),
+        Kind.JOIN,
+        JoinMethod.QR_CODE,
+        None,
+    ),
     (_en(r"^You(?:'ve| have)? joined CHAT"), Kind.JOIN, JoinMethod.UNKNOWN, _ME_UNDERGOES),
     (_en(r"^<t> joined CHAT\.?\s*$"), Kind.JOIN, JoinMethod.UNKNOWN, None),
     (_en(r"^You removed <t> from CHAT"), Kind.KICK, None, _ME_ACTS),
