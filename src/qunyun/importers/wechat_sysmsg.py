@@ -169,7 +169,7 @@ _SERVICES: list[tuple[re.Pattern[str], str, str | None]] = [
         None,
     ),
     (
-        _en(r"^<t> (?:is|are) not (?:a )?friends? (?:with|of) anyone else in this group chat"),
+        _en(r"^<t> (?:is|are) not .{0,40}?with anyone else in this group chat"),
         "not_friends_notice",
         None,
     ),
