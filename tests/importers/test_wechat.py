@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -326,3 +327,43 @@ def test_notice_wordings(
 def test_service_notices(text: str, service: str | None) -> None:
     act = parse_system(text)
     assert act.kind is Kind.SERVICE and act.service == service
+
+
+def test_pywxdump_json_numeric_times(tmp_path: Path) -> None:
+    items = [
+        {
+            "MsgSvrID": "1",
+            "type_name": "文本",
+            "is_sender": 0,
+            "talker": "wxid_a",
+            "room_name": "9@chatroom",
+            "msg": "a",
+            "src": "",
+            "CreateTime": 1714521600,
+        },
+        {
+            "MsgSvrID": "2",
+            "type_name": "文本",
+            "is_sender": 0,
+            "talker": "wxid_a",
+            "room_name": "9@chatroom",
+            "msg": "b",
+            "src": "",
+            "CreateTime": 1714521600000.0,
+        },
+        {
+            "MsgSvrID": "3",
+            "type_name": "文本",
+            "is_sender": 0,
+            "talker": "wxid_a",
+            "room_name": "9@chatroom",
+            "msg": "c",
+            "src": "",
+            "CreateTime": None,
+        },
+    ]
+    f = tmp_path / "9@chatroom_0_3.json"
+    f.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    events, rejected = collect(IMPORTER, f, OPTS)
+    assert [e.ts for e in events] == [utc(2024, 5, 1, 0, 0)] * 2
+    assert [(r.record, r.field) for r in rejected] == [("item[2]", "CreateTime")]
