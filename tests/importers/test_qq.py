@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from qunyun.errors import ImportFormatError
-from qunyun.events import Kind
+from qunyun.events import GroupRef, IdentityRef, Kind
 from qunyun.importers.base import ImportOptions, collect
 from qunyun.importers.qq import IMPORTER
+from qunyun.importers.qq_sysmsg import parse_qq_system
 
 SAMPLES = Path(__file__).parent / "samples" / "qq"
 MAIN = SAMPLES / "周末骑行群.txt"
@@ -120,3 +121,70 @@ def test_detect(tmp_path: Path) -> None:
         assert IMPORTER.detect(p) == 0
     with pytest.raises(ImportFormatError):
         list(IMPORTER.files(whatsapp, OPTS))
+
+
+def test_crlf_export_with_mutes_qr_joins_and_member_recalls() -> None:
+    events, rejected = collect(IMPORTER, SAMPLES / "羽毛球俱乐部_crlf.txt", OPTS)
+
+    def who(ref: IdentityRef | None) -> str | None:
+        return ref.external_id if ref else None
+
+    got = [(e.kind.value, who(e.actor), who(e.target)) for e in events]
+    assert got == [
+        ("service", None, None),  # 你已经是群成员了，和大家打个招呼吧！
+        ("message", "10086", None),  # 【群主】老周(10086)
+        ("message", "20088", None),  # a header with the QQ number only
+        ("join", "10086", "30011"),  # 阿敏(30011)通过扫描老周(10086)分享的二维码加入本群
+        ("join", "小刘", "小刘"),  # 小刘 加入了群聊
+        ("mute", None, "小刘"),  # 小刘被管理员禁言10分钟
+        ("mute", "10086", "30011"),  # 阿敏(30011)被老周(10086)禁言1天2小时
+        ("service", None, "小刘"),  # 小刘被管理员解除禁言
+        ("service", None, None),  # 管理员开启了全员禁言
+        ("delete", "老周", "阿敏"),  # 老周撤回了成员阿敏的消息
+        ("leave", "30011", "30011"),  # 阿敏(30011)已经退出本群。
+        ("message", "10086", None),
+        ("message", "10086", None),
+        ("title_change", "老周", None),
+        ("message", "lilei@example.com", None),
+    ]
+    assert {e.group.external_id for e in events} == {"556677889", "第二个群"}
+    assert events[0].ts == utc(2021, 5, 1, 0, 0)
+    assert events[1].actor and events[1].actor.display_name == "老周"
+    assert events[1].payload["media"] == "[图片]"
+    assert events[2].actor and events[2].actor.display_name is None
+    assert events[3].payload["method"] == "qr_code"
+    assert events[4].payload["method"] == "unknown"
+    assert events[5].payload["until"] == "2021-05-01T08:15:00+08:00"
+    assert events[5].payload["extra"] == {"by": "管理员"}
+    assert events[6].payload["until"] == "2021-05-02T10:06:00+08:00"
+    assert events[7].payload["service"] == "unmute"
+    assert events[8].payload["service"] == "mute_all"
+    assert events[11].payload == {"type": "file", "media": "[文件]"}
+    assert events[12].payload == {"type": "image", "media": "[闪照]"}
+    assert events[13].payload["title"] == "周六羽毛球"
+    assert all("\r" not in str(e.payload) for e in events)  # CRLF stripped
+    assert [(r.line, r.field) for r in rejected] == [(48, "time")]
+    assert "24:13:00" in rejected[0].message
+
+
+@pytest.mark.parametrize(
+    ("notice", "kind", "actor", "targets"),
+    [
+        ("张三(10001)邀请李四(20002)加入了群聊", Kind.JOIN, "10001", ["20002"]),
+        ("李四已加入本群", Kind.JOIN, "李四", ["李四"]),
+        ("王五 退出了群聊", Kind.LEAVE, "王五", ["王五"]),
+        ("王五已被移出本群", Kind.KICK, None, ["王五"]),
+        ("王五被群主移出本群", Kind.KICK, None, ["王五"]),
+        ("赵六被群主禁言30秒", Kind.MUTE, None, ["赵六"]),
+        ("老周禁言了赵六 5分钟", Kind.MUTE, "老周", ["赵六"]),
+        ("你撤回了一条消息", Kind.DELETE, "你", []),
+    ],
+)
+def test_system_notice_wordings(
+    notice: str, kind: Kind, actor: str | None, targets: list[str]
+) -> None:
+    group = GroupRef("qq", "1", "g")
+    events = list(parse_qq_system(notice, "1:x", utc(2021, 1, 1), group))
+    assert [e.kind for e in events] == [kind] * max(1, len(targets))
+    assert (events[0].actor.external_id if events[0].actor else None) == actor
+    assert [e.target.external_id for e in events if e.target] == targets

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from qunyun.errors import ImportFormatError
 from qunyun.events import Event, Kind
 from qunyun.importers.base import ImportOptions, collect
 from qunyun.importers.wechat import IMPORTER
+from qunyun.importers.wechat_sysmsg import parse_system
 
 SAMPLES = Path(__file__).parent / "samples" / "wechat"
 PYWX = SAMPLES / "pywxdump" / "43218765@chatroom_0_5000.csv"
@@ -155,3 +157,213 @@ def test_detect(tmp_path: Path) -> None:
         assert IMPORTER.detect(p) == 0
     with pytest.raises(ImportFormatError):
         list(IMPORTER.files(other_csv, OPTS))
+
+
+# ---------------------------------------------------------------- more real shapes
+
+
+def _pairs(events: list[Event]) -> list[tuple[str, str | None, str | None, str | None]]:
+    return [
+        (
+            e.kind.value,
+            e.actor.external_id if e.actor else None,
+            e.target.external_id if e.target else None,
+            e.payload.get("method"),
+        )
+        for e in events
+    ]
+
+
+def test_pywxdump_english_ui_notices_and_raw_sender_prefix() -> None:
+    path = SAMPLES / "pywxdump-en" / "88990011@chatroom_0_5000.csv"
+    events, rejected = collect(IMPORTER, path, OPTS)
+    assert _pairs(events) == [
+        ("join", "Ann", "Bob", "invited_by"),  # Ann invited Bob、Carol to the group chat
+        ("join", "Ann", "Carol", "invited_by"),
+        ("join", "Ann", "Dan", "qr_code"),  # … via the QR Code shared by "Ann".
+        ("join", "我", "Eve", "qr_code"),  # … via the QR code you shared.
+        ("kick", "我", "Bob", None),  # You removed "Bob" from the group chat
+        ("kick", "Ann", "Carol", None),
+        ("title_change", "Ann", None, None),
+        ("delete", "Dan", None, None),  # <revokemsg>"Dan" recalled a message</revokemsg>
+        ("message", "wxid_dan004", None, None),  # "wxid_dan004:\n…" with talker 未知
+        ("join", "Ann", "我", "invited_by"),  # Ann invited you and Frank to the group chat
+        ("join", "Ann", "Frank", "invited_by"),
+        ("kick", "Ann", "我", None),  # You were removed from the group chat by "Ann"
+        ("message", "wxid_ann001", None, None),
+        ("message", "wxid_ann001", None, None),
+        ("message", "wxid_ann001", None, None),
+    ]
+    assert events[0].ts == utc(2024, 3, 1, 1, 0)
+    assert events[6].payload["title"] == "Book Club 2024"
+    assert events[8].payload["text"] == "Hi all, I'm Dan"
+    assert events[12].payload["type"] == "other"  # 转账
+    assert events[13].payload["type"] == "link"  # (分享)小程序
+    assert events[13].payload["urls"] == ["https://mp.weixin.qq.com/a/xyz"]
+    assert events[14].payload["text"] == "Note:\nbring books"  # not a sender prefix
+    assert [(r.line, r.field) for r in rejected] == [(20, "CreateTime")]
+    assert "25:00:00" in rejected[0].message
+
+
+def test_wechatmsg_xml_notices_pats_and_prefixes() -> None:
+    events, rejected = collect(IMPORTER, SAMPLES / "memotrace-xml", OPTS)
+    assert _pairs(events) == [
+        # 邀请你加入了群聊，群聊参与人还有：… ("你" is "我" until a sent row shows its wxid)
+        ("join", "林老师", "我", "invited_by"),
+        ("message", "wxid_lin01", None, None),  # "wxid_lin01:\n欢迎…" with an empty Sender
+        ("message", "wxid_me0000", None, None),
+        ("service", "wxid_lin01", "wxid_zhao02", None),  # <sysmsg type="pat">
+        ("join", "wxid_lin01", "wxid_qian03", "qr_code"),  # template in <plain>, chatroom prefix
+        ("join", "wxid_me0000", "wxid_sun04", "invited_by"),  # 你邀请… $revoke$ (hidden link)
+        ("join", "wxid_me0000", "wxid_li05", "invited_by"),
+        ("service", "wxid_zhao02", "wxid_qian03", None),  # 49/62 pat
+        ("message", "wxid_qian03", None, None),
+        ("message", "wxid_qian03", None, None),
+        ("message", "wxid_lin01", None, None),
+        ("message", "wxid_lin01", None, None),
+        ("title_change", "钱三", None, None),
+        ("kick", "wxid_me0000", "李五", None),
+    ]
+    assert events[0].ts == utc(2024, 3, 1, 1, 0)
+    assert events[1].payload["text"] == "欢迎！本周读《三体》"
+    assert events[3].payload["service"] == events[7].payload["service"] == "拍一拍"
+    assert events[4].payload["text"] == '"钱三"通过扫描"林老师"分享的二维码加入群聊'
+    assert events[5].payload["text"] == '你邀请"孙四、李五"加入了群聊'  # no 撤销 button text
+    assert events[5].target and events[5].target.display_name == "孙四"
+    assert events[8].ts == utc(2024, 3, 1, 1, 5, 40)  # CreateTime in milliseconds
+    assert [e.payload["type"] for e in events[8:12]] == ["voice", "video", "other", "link"]
+    assert events[12].payload["title"] == "三体读书会"
+    assert [(r.line, r.field) for r in rejected] == [(17, "CreateTime")]
+    assert rejected[0].file.endswith("读书会.csv")
+
+
+def test_wechatmsg_private_chat_rows_without_sender_columns() -> None:
+    events, rejected = collect(IMPORTER, SAMPLES / "memotrace-private", OPTS)
+    assert not rejected
+    assert [(e.actor.external_id if e.actor else None) for e in events] == [
+        "wxid_friend01",
+        "我",
+        "wxid_friend01",
+    ]
+    assert events[0].actor and events[0].actor.display_name == "阿强"
+    assert [e.payload["type"] for e in events] == ["text", "text", "image"]
+
+
+_WORDINGS: list[tuple[str, str, str | None, str | None, list[str]]] = [
+    # (notice, kind, method, actor, targets)
+    ('"韩梅"邀请你加入了群聊，群聊参与人还有：甲、乙', "join", "invited_by", "韩梅", ["你"]),
+    ("你加入了群聊，群聊参与人还有：甲、乙", "join", "unknown", "你", ["你"]),
+    ("你通过扫描二维码加入群聊，群聊参与人还有：甲", "join", "qr_code", "你", ["你"]),
+    ('" 苏轼"通过扫描"管理员"分享的二维码加入群聊', "join", "qr_code", "管理员", ["苏轼"]),
+    ('"桔子"通过扫描你分享的二维码加入群聊  撤销', "join", "qr_code", "你", ["桔子"]),
+    ('你邀请"甲、乙"加入了群聊  ', "join", "invited_by", "你", ["甲", "乙"]),
+    ('"甲"邀请你和"乙"加入了群聊', "join", "invited_by", "甲", ["你", "乙"]),
+    ('你被"甲"移出群聊', "kick", None, "甲", ["你"]),
+    ('"甲"将"乙"移出了群聊', "kick", None, "甲", ["乙"]),
+    ("你撤回了一条消息 重新编辑", "delete", None, "你", []),
+    ('"甲" 撤回了一則訊息', "delete", None, "甲", []),
+    (
+        "You invited 李卓桓.PreAngel、Bruce LEE to the group chat.   ",
+        "join",
+        "invited_by",
+        "你",
+        ["李卓桓.PreAngel", "Bruce LEE"],
+    ),
+    (
+        "管理员 invited 庆次, 小桔妹 to the group chat",
+        "join",
+        "invited_by",
+        "管理员",
+        ["庆次", "小桔妹"],
+    ),
+    (
+        "李卓桓 invited you to a group chat with 李佳芮, Huan",
+        "join",
+        "invited_by",
+        "李卓桓",
+        ["你"],
+    ),
+    (
+        '"桔小秘" joined the group chat via your shared QR Code.',
+        "join",
+        "qr_code",
+        "你",
+        ["桔小秘"],
+    ),
+    (
+        "You've joined the group chat via QR Code. Group chat members: 甲",
+        "join",
+        "qr_code",
+        "你",
+        ["你"],
+    ),
+    ('You changed the group name to "骑行"', "title_change", None, "你", []),
+    ("You recalled a message", "delete", None, "你", []),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "method", "actor", "targets"), _WORDINGS)
+def test_notice_wordings(
+    text: str, kind: str, method: str | None, actor: str | None, targets: list[str]
+) -> None:
+    act = parse_system(text)
+    assert act.kind.value == kind
+    assert (act.method.value if act.method else None) == method
+    assert (act.actor.name if act.actor else None) == actor
+    assert [p.name for p in act.targets] == targets
+
+
+@pytest.mark.parametrize(
+    ("text", "service"),
+    [
+        ("群主已启用“群聊邀请确认”，群成员需群主确认才能邀请朋友进群。", "invite_confirmation"),
+        ('"李四"已成为新群主', "owner_changed"),
+        ('"李四"与群里其他人都不是微信朋友关系，请注意隐私安全', "not_friends_notice"),
+        ('"Ann" patted "Bob"', "拍一拍"),
+        ("我拍了拍自己", "拍一拍"),
+        ("群公告已更新", None),
+    ],
+)
+def test_service_notices(text: str, service: str | None) -> None:
+    act = parse_system(text)
+    assert act.kind is Kind.SERVICE and act.service == service
+
+
+def test_pywxdump_json_numeric_times(tmp_path: Path) -> None:
+    items = [
+        {
+            "MsgSvrID": "1",
+            "type_name": "文本",
+            "is_sender": 0,
+            "talker": "wxid_a",
+            "room_name": "9@chatroom",
+            "msg": "a",
+            "src": "",
+            "CreateTime": 1714521600,
+        },
+        {
+            "MsgSvrID": "2",
+            "type_name": "文本",
+            "is_sender": 0,
+            "talker": "wxid_a",
+            "room_name": "9@chatroom",
+            "msg": "b",
+            "src": "",
+            "CreateTime": 1714521600000.0,
+        },
+        {
+            "MsgSvrID": "3",
+            "type_name": "文本",
+            "is_sender": 0,
+            "talker": "wxid_a",
+            "room_name": "9@chatroom",
+            "msg": "c",
+            "src": "",
+            "CreateTime": None,
+        },
+    ]
+    f = tmp_path / "9@chatroom_0_3.json"
+    f.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    events, rejected = collect(IMPORTER, f, OPTS)
+    assert [e.ts for e in events] == [utc(2024, 5, 1, 0, 0)] * 2
+    assert [(r.record, r.field) for r in rejected] == [("item[2]", "CreateTime")]

@@ -235,7 +235,13 @@ def _sender(who: str) -> tuple[IdentityRef, bool]:
     return IdentityRef(PLATFORM, ext or name, name or None), is_system
 
 
+# what clients without flash-photo support write after [闪照]
+_FLASH_HINT_RE = re.compile(r"^\[闪照\]\s*请使用新版手机QQ查看闪照[。.]?$")
+
+
 def _payload(text: str) -> dict[str, Any]:
+    if _FLASH_HINT_RE.match(text.strip()):
+        text = "[闪照]"
     mt = _PLACEHOLDERS.get(text.strip())
     if mt is not None:
         return {"type": mt.value, "media": text.strip()}

@@ -42,6 +42,7 @@ from qunyun.importers.wechat_events import (
     PLATFORM,
     WxRow,
     row_events,
+    split_sender_prefix,
     type_from_code,
     type_from_name,
 )
@@ -135,6 +136,10 @@ def _csv_records(raw: CountingReader, variant: str, ctx: _Context) -> Iterator[R
         line, end = end + 1, reader.line_num
         if not any(f.strip() for f in fields):
             continue
+        if variant == WECHATMSG_CSV and len(header) == 12 and len(fields) == 9:
+            # older WeChatMsg wrote Remark/NickName/Sender only for group chats: a private
+            # chat's rows stop after StrTime under the same 12-column header
+            fields = [*fields, "", "", ""]
         if len(fields) != len(header):
             yield ctx.reject(f"expected {len(header)} columns, found {len(fields)}", line=line)
             continue
@@ -236,7 +241,10 @@ def _pywxdump_row(
     content, src = str(row.get("msg", "")), str(row.get("src", ""))
     if "content" in row and "msg" not in row:
         content, src = _legacy_content(row["content"])
-    created = str(row.get("CreateTime", ""))
+    raw_time = row.get("CreateTime", "")
+    if isinstance(raw_time, float) and raw_time.is_integer():
+        raw_time = int(raw_time)  # a JSON number: unix seconds or milliseconds
+    created = str(raw_time)
     try:
         ts = parse_local_time(created, ctx.options.tz)
     except ValueError as exc:
@@ -245,7 +253,14 @@ def _pywxdump_row(
     type_name = str(row.get("type_name", ""))
     group = ctx.group(str(row.get("room_name", "")).strip())
     is_sender = str(row.get("is_sender", "0")).strip() == "1"
-    sender = _sender(str(row.get("talker", "")).strip(), ctx.users, is_sender)
+    talker = str(row.get("talker", "")).strip()
+    content, prefix_id = split_sender_prefix(
+        content, None if talker in _UNKNOWN_SENDERS else talker
+    )
+    own = prefix_id and not prefix_id.endswith("@chatroom")
+    if own and talker in _UNKNOWN_SENDERS and not is_sender:
+        talker = str(prefix_id)
+    sender = _sender(talker, ctx.users, is_sender)
     if is_sender:
         ctx.learn_self(sender)
     sid = sender.external_id if sender else ""
@@ -276,14 +291,19 @@ def _wechatmsg_row(
         return
     is_sender = row["IsSender"].strip() == "1"
     wxid = row.get("Sender", "").strip()
+    content, prefix_id = split_sender_prefix(row["StrContent"], wxid or None)
+    if not wxid and prefix_id and not prefix_id.endswith("@chatroom") and not is_sender:
+        wxid = prefix_id
     shown = (row.get("Remark", "") or row.get("NickName", "")).strip() or None
     sender: IdentityRef | None = IdentityRef(PLATFORM, wxid, shown) if wxid else None
     if sender is None and (is_sender or shown):
         sender = IdentityRef(PLATFORM, shown or _ME, shown or _ME)
+    group = ctx.group("")
+    if sender is None and not group.external_id.endswith("@chatroom"):
+        # a private chat's row from the other side: the contact the folder is named after
+        sender = IdentityRef(PLATFORM, group.external_id, group.title)
     if is_sender:
         ctx.learn_self(sender)
-    group = ctx.group("")
-    content = row["StrContent"]
     eid = ctx.event_id(group, "", created, sender.external_id if sender else "", kind, sub, content)
     mt = type_from_code(kind, sub)
     wx = WxRow(eid, ts, group, mt, f"{kind}/{sub}", content, "", sender, ctx.self_ref)

@@ -43,7 +43,18 @@ _BY_NAME: dict[str, MsgType] = {
     "引用回复": MsgType.REPLY,
     "带有引用的文本消息": MsgType.REPLY,
     "语音通话": MsgType.CALL,
+    "地图信息": MsgType.LOCATION,
+    "类似文字消息而不一样的消息": MsgType.TEXT,
+    "分享的小程序": MsgType.LINK,
+    "卡片式链接": MsgType.LINK,
+    "转账": MsgType.OTHER,
+    "转账消息": MsgType.OTHER,
+    "红包": MsgType.OTHER,
+    "赠送红包封面": MsgType.OTHER,
+    "群公告": MsgType.OTHER,
+    "接龙": MsgType.OTHER,
 }
+# 系统通知 (10000/0), 消息撤回1/5/6/33/36/57 (10000/n), 拍一拍 (10000/4), 邀请加群 (10000/8000)
 _SYSTEM_NAMES = ("系统通知", "消息撤回", "拍一拍", "邀请加群", "撤回")
 
 # Numeric (Type, SubType) of the MSG table, as WeChatMsg/留痕 writes them.
@@ -77,8 +88,13 @@ _BY_APP_SUBTYPE: dict[int, MsgType] = {
     63: MsgType.LINK,
     88: MsgType.LINK,
     50: MsgType.CONTACT,
+    87: MsgType.OTHER,  # 群公告
+    2000: MsgType.OTHER,  # 转账
+    2001: MsgType.OTHER,  # 红包
+    2003: MsgType.OTHER,  # 红包封面
 }
 SYSTEM_CODES = frozenset({10000, 10002})
+_APP_SYSTEM_SUBTYPES = frozenset({62})  # 49/62: 拍一拍 sent as an app message (WeChat 4)
 
 
 def type_from_name(name: str) -> MsgType | None:
@@ -88,7 +104,7 @@ def type_from_name(name: str) -> MsgType | None:
         return None
     if name in _BY_NAME:
         return _BY_NAME[name]
-    if name.startswith("(分享)") or "链接" in name or "视频号" in name:
+    if name.startswith(("(分享)", "分享")) or "链接" in name or "视频号" in name:
         return MsgType.LINK
     return MsgType.OTHER
 
@@ -98,8 +114,36 @@ def type_from_code(kind: int, sub: int) -> MsgType | None:
     if kind in SYSTEM_CODES:
         return None
     if kind == 49:
+        if sub in _APP_SYSTEM_SUBTYPES:
+            return None
         return _BY_APP_SUBTYPE.get(sub, MsgType.OTHER)
     return _BY_CODE.get(kind, MsgType.OTHER)
+
+
+# Raw WeChat content of a group message starts with the sender's id and a newline
+# ("wxid_abc123:\n你好", "12345@chatroom:\n<sysmsg …>") wherever a tool copies the
+# database column unchanged (mobile databases, WeChat 4, some WeChatMsg versions).
+_PREFIX_RE = re.compile(r"^(?P<id>[A-Za-z0-9][-_A-Za-z0-9.@]{2,63}):[ \t]*\r?\n")
+_WXID_RE = re.compile(r"^(?:wxid_[A-Za-z0-9_-]+|\d+@chatroom|[A-Za-z][-_A-Za-z0-9]{5,19})$")
+
+
+def split_sender_prefix(content: str, known_sender: str | None) -> tuple[str, str | None]:
+    """``(content without the "<id>:\\n" prefix, that id)``; unchanged when there is none.
+
+    Only a WeChat id (``wxid_…``, ``…@chatroom`` or a custom id of 6-20 letters, digits,
+    ``_`` and ``-`` starting with a letter) counts, and a custom id only when it is the
+    row's sender or the row names none, so "Note:\\n…" typed by someone stays as it is.
+    """
+    m = _PREFIX_RE.match(content)
+    if not m:
+        return content, None
+    pid = m["id"]
+    if not _WXID_RE.match(pid):
+        return content, None
+    strong = pid.startswith("wxid_") or pid.endswith("@chatroom")
+    if not strong and known_sender not in (None, "", pid):
+        return content, None
+    return content[m.end() :], pid
 
 
 @dataclass
@@ -209,7 +253,7 @@ def _system_events(row: WxRow, act: SysAction) -> Iterator[Event]:
         if p is None:
             return None
         if p.wxid:
-            return IdentityRef(PLATFORM, p.wxid, p.name)
+            return IdentityRef(PLATFORM, p.wxid, p.name if p.name != p.wxid else None)
         if p.name in (SELF, "我"):
             return row.self_ref
         return IdentityRef(PLATFORM, p.name, p.name)

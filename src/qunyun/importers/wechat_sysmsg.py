@@ -53,7 +53,8 @@ class _Names:
         return Person(name, self.by_name.get(name))
 
     def people(self, names: str) -> tuple[Person, ...]:
-        return tuple(self.person(n) for n in re.split(r"[、,，]", names) if n.strip(' "“”'))
+        parts = re.split(r"[、,，]|\s+and\s+", names)
+        return tuple(self.person(n) for n in parts if n.strip(' "“”'))
 
 
 _Q = r'["“]'
@@ -71,9 +72,24 @@ def _re(pattern: str) -> re.Pattern[str]:
 _ME_ACTS = "actor"  # the exporting account did it
 _ME_UNDERGOES = "target"  # it happened to the exporting account
 
+# English-UI names come quoted ("Bruce LEE") or bare (You invited 管理员 to the group chat.),
+# lists joined by "、", ", " or " and ".
+_EN_NAME = r"(?P<{}>.+?)"
+_CHAT = r"(?:the |this |a )?group chat"
+
+
+def _en(pattern: str) -> re.Pattern[str]:
+    out = pattern.replace("CHAT", _CHAT)
+    for g in ("a", "t", "n"):
+        out = out.replace(f"<{g}>", _EN_NAME.format(g), 1) if f"<{g}>" in out else out
+    return re.compile(out, re.I)
+
+
 # (regex, kind, join method, role of "你"); named groups: a = actor, t = target(s),
-# n = new title. More specific wordings come before the general ones.
-_RULES: list[tuple[re.Pattern[str], Kind, JoinMethod | None, str | None]] = [
+# n = new title. More specific wordings come before the general ones. Wordings as the
+# PC/mobile clients write them (Chinese UI, then English UI).
+_Rule = tuple[re.Pattern[str], Kind, JoinMethod | None, str | None]
+_RULES: list[_Rule] = [
     (_re(r"^你邀请Q<t>E加入了群聊"), Kind.JOIN, JoinMethod.INVITED_BY, _ME_ACTS),
     (_re(r"^Q<a>E邀请你和Q<t>E加入了群聊"), Kind.JOIN, JoinMethod.INVITED_BY, _ME_UNDERGOES),
     (_re(r"^Q<a>E邀请你加入了群聊"), Kind.JOIN, JoinMethod.INVITED_BY, _ME_UNDERGOES),
@@ -84,6 +100,7 @@ _RULES: list[tuple[re.Pattern[str], Kind, JoinMethod | None, str | None]] = [
     (_re(r"^Q<t>E\s*通过扫描二维码加入群聊"), Kind.JOIN, JoinMethod.QR_CODE, None),
     (re.compile(r"^你通过扫描二维码加入群聊"), Kind.JOIN, JoinMethod.QR_CODE, _ME_UNDERGOES),
     (_re(r"^Q<t>E\s*通过(?:邀请)?链接加入(?:了)?群聊"), Kind.JOIN, JoinMethod.INVITE_LINK, None),
+    (re.compile(r"^你加入了群聊"), Kind.JOIN, JoinMethod.UNKNOWN, _ME_UNDERGOES),
     (_re(r"^Q<t>E加入了群聊"), Kind.JOIN, JoinMethod.UNKNOWN, None),
     (_re(r"^你将Q<t>E移出了群聊"), Kind.KICK, None, _ME_ACTS),
     (_re(r"^你被Q<a>E移出群聊"), Kind.KICK, None, _ME_UNDERGOES),
@@ -91,13 +108,76 @@ _RULES: list[tuple[re.Pattern[str], Kind, JoinMethod | None, str | None]] = [
     (_re(r"^Q<t>E(?:已)?退出了群聊"), Kind.LEAVE, None, None),
     (re.compile(r"^你修改群名为[“\"](?P<n>.*)[”\"]\s*$"), Kind.TITLE_CHANGE, None, _ME_ACTS),
     (
-        re.compile(r"^[\"“](?P<a>[^\"“”]+)[\"”]修改群名为[“\"](?P<n>.*)[”\"]\s*$"),
+        re.compile(r"^[\"“](?P<a>[^\"“”]+)[\"”]\s*修改群名为[“\"](?P<n>.*)[”\"]\s*$"),
         Kind.TITLE_CHANGE,
         None,
         None,
     ),
-    (re.compile(r"^你撤回了一条消息"), Kind.DELETE, None, _ME_ACTS),
-    (re.compile(r"^[\"“]?(?P<a>[^\"“”]+?)[\"”]?\s*撤回了一条消息"), Kind.DELETE, None, None),
+    (re.compile(r"^你撤回了一[条條則]\s*(?:消息|訊息)"), Kind.DELETE, None, _ME_ACTS),
+    (
+        re.compile(r"^[\"“]?(?P<a>[^\"“”]+?)[\"”]?\s*(?:撤回|收回)了一[条條則]\s*(?:消息|訊息)"),
+        Kind.DELETE,
+        None,
+        None,
+    ),
+    # English UI
+    (_en(r"^You invited <t> to (?:join )?CHAT"), Kind.JOIN, JoinMethod.INVITED_BY, _ME_ACTS),
+    (_en(r"^<a> invited you and <t> to CHAT"), Kind.JOIN, JoinMethod.INVITED_BY, _ME_UNDERGOES),
+    (_en(r"^<a> invited you to (?:join )?CHAT"), Kind.JOIN, JoinMethod.INVITED_BY, _ME_UNDERGOES),
+    (_en(r"^<a> invited <t> to (?:join )?CHAT"), Kind.JOIN, JoinMethod.INVITED_BY, None),
+    (
+        _en(r"^<t> joined (?:the )?group chat via (?:the QR code you shared|your shared QR code)"),
+        Kind.JOIN,
+        JoinMethod.QR_CODE,
+        _ME_ACTS,
+    ),
+    (
+        _en(r"^<t> joined (?:the )?group chat via (?:the )?QR code shared by <a>\.?\s*$"),
+        Kind.JOIN,
+        JoinMethod.QR_CODE,
+        None,
+    ),
+    (
+        _en(r"^You(?:'ve| have)? joined (?:the |this )?group chat via (?:the )?QR code"),
+        Kind.JOIN,
+        JoinMethod.QR_CODE,
+        _ME_UNDERGOES,
+    ),
+    (
+        _en(r"^<t> joined (?:the )?group chat via (?:the )?QR code"),
+        Kind.JOIN,
+        JoinMethod.QR_CODE,
+        None,
+    ),
+    (_en(r"^You(?:'ve| have)? joined CHAT"), Kind.JOIN, JoinMethod.UNKNOWN, _ME_UNDERGOES),
+    (_en(r"^<t> joined CHAT\.?\s*$"), Kind.JOIN, JoinMethod.UNKNOWN, None),
+    (_en(r"^You removed <t> from CHAT"), Kind.KICK, None, _ME_ACTS),
+    (_en(r"^You were removed from CHAT by <a>\.?\s*$"), Kind.KICK, None, _ME_UNDERGOES),
+    (_en(r"^<a> removed <t> from CHAT"), Kind.KICK, None, None),
+    (_en(r"^<t> (?:has )?left CHAT"), Kind.LEAVE, None, None),
+    (_en(r"^You changed the group name to <n>\s*$"), Kind.TITLE_CHANGE, None, _ME_ACTS),
+    (_en(r"^<a> changed the group name to <n>\s*$"), Kind.TITLE_CHANGE, None, None),
+    (_en(r"^You(?: have|'ve)? recalled a message"), Kind.DELETE, None, _ME_ACTS),
+    (_en(r"^<a> (?:has )?recalled a message"), Kind.DELETE, None, None),
+]
+
+# Notices that change no membership but are worth a name: (regex, service, role of "你").
+_SERVICES: list[tuple[re.Pattern[str], str, str | None]] = [
+    (
+        re.compile(r"^[\"“]?(?P<t>[^\"“”]+?)[\"”]?与群里其他人都不是(?:微信)?朋友关系"),
+        "not_friends_notice",
+        None,
+    ),
+    (
+        _en(r"^<t> (?:is|are) not .{0,40}?with anyone else in this group chat"),
+        "not_friends_notice",
+        None,
+    ),
+    (re.compile(r"群聊邀请确认"), "invite_confirmation", None),
+    (re.compile(r"^你已成为新群主"), "owner_changed", _ME_UNDERGOES),
+    (_re(r"^Q<t>E\s*已成为新群主"), "owner_changed", None),
+    (_en(r"^You(?:'ve| have)? become the new (?:group )?owner"), "owner_changed", _ME_UNDERGOES),
+    (_en(r"^<t> (?:has )?become the new (?:group )?owner"), "owner_changed", None),
 ]
 
 
@@ -109,18 +189,23 @@ def parse_system(raw: str) -> SysAction:
         m = rx.search(text)
         if m:
             return _action(m, kind, method, me, text, names)
-    if "拍了拍" in text:
+    if "拍了拍" in text or re.search(r"\b(?:patted|tickled)\b", text):
         return _pat(text, names)
-    m = re.match(r"^[\"“]?(?P<t>[^\"“”]+?)[\"”]?与群里其他人都不是(?:微信)?朋友关系", text)
-    if m:
-        return SysAction(
-            Kind.SERVICE, text, targets=(names.person(m["t"]),), service="not_friends_notice"
-        )
+    for rx, service, me in _SERVICES:
+        m = rx.search(text)
+        if m:
+            groups = m.groupdict()
+            targets = names.people(groups["t"]) if groups.get("t") else ()
+            if me == _ME_UNDERGOES:
+                targets = (Person(SELF),)
+            return SysAction(Kind.SERVICE, text, targets=targets[:1], service=service)
     return SysAction(Kind.SERVICE, text)
 
 
 _PAT_RE = re.compile(
-    r"^(?:[\"“](?P<a>[^\"“”]+)[\"”]|(?P<me>我|你))\s*拍了拍\s*(?:[\"“](?P<t>[^\"“”]+)[\"”]|(?P<me2>我|你|自己))?"
+    r"^(?:[\"“](?P<a>[^\"“”]+)[\"”]|(?P<me>我|你|You))\s*(?:拍了拍|patted|tickled)\s*"
+    r"(?:[\"“](?P<t>[^\"“”]+)[\"”]|(?P<me2>我|你|自己|me|you|yourself|myself)\b)?",
+    re.I,
 )
 
 
@@ -133,7 +218,8 @@ def _pat(text: str, names: _Names) -> SysAction:
         if m["t"]:
             target = names.person(m["t"])
         elif m["me2"]:
-            target = actor if m["me2"] == "自己" else Person(SELF)
+            own = m["me2"].lower() in ("自己", "yourself", "myself")
+            target = actor if own else Person(SELF)
     return SysAction(
         Kind.SERVICE, text, actor=actor, targets=(target,) if target else (), service="拍一拍"
     )
@@ -156,7 +242,12 @@ def _action(
         targets = (Person(SELF), *targets)
     if actor is None and kind in (Kind.JOIN, Kind.LEAVE) and len(targets) == 1:
         actor = targets[0]  # joined or left by themself
-    return SysAction(kind, text, actor=actor, targets=targets, method=method, title=groups.get("n"))
+    title = groups.get("n")
+    if title is not None:
+        title = title.strip()
+        if title[:1] in ('"', "“") and title[-1:] in ('"', "”", "."):
+            title = title.rstrip(".").strip('"“”')
+    return SysAction(kind, text, actor=actor, targets=targets, method=method, title=title)
 
 
 # ---------------------------------------------------------------- XML and markup
@@ -170,23 +261,41 @@ def _flatten(raw: str, names: _Names) -> str:
     s = raw.strip()
     if "<sysmsg" in s:
         s = _from_sysmsg(s, names) or s
+    elif "<patinfo" in s:
+        s = _from_patinfo(s, names) or s
     s = s.replace("<![CDATA[", "").replace("]]>", "")
     s = _LINK_RE.sub("", s)
     s = _TAG_RE.sub("", s)
     return re.sub(r"\s+", " ", s).strip()
 
 
-def _from_sysmsg(xml: str, names: _Names) -> str | None:
+def _parse(xml: str, tag: str) -> ET.Element | None:
     try:
-        root = ET.fromstring(xml[xml.index("<sysmsg") :])
+        return ET.fromstring(xml[xml.index(tag) :])
     except (ET.ParseError, ValueError):
         return None
-    if root.get("type") == "revokemsg":
+
+
+def _from_sysmsg(xml: str, names: _Names) -> str | None:
+    root = _parse(xml, "<sysmsg")
+    if root is None:
+        return None
+    kind = root.get("type")
+    if kind == "revokemsg":
         return root.findtext(".//replacemsg") or root.findtext(".//content") or ""
-    template = root.findtext(".//template")
-    if template is None:
-        return root.findtext(".//plain") or None
+    if kind == "pat":
+        return _pat_template(root, names)
+    # Newer clients put the wording in <template>; some put the same $name$ text in
+    # <plain>; old ones (delchatroommember …) have the final text in <plain>.
+    template = (root.findtext(".//template") or "").strip()
+    if not template:
+        template = (root.findtext(".//plain") or "").strip()
+    if not template:
+        return root.findtext(".//text") or None
     for link in root.iter("link"):
+        name = link.get("name", "")
+        if not name:
+            continue
         members = [
             ((mem.findtext("username") or "").strip(), (mem.findtext("nickname") or "").strip())
             for mem in link.iter("member")
@@ -195,6 +304,34 @@ def _from_sysmsg(xml: str, names: _Names) -> str | None:
         for wxid, nick in members:
             if nick and wxid:
                 names.by_name.setdefault(nick, wxid)
-        shown = sep.join(nick or wxid for wxid, nick in members)
-        template = template.replace(f"${link.get('name', '')}$", shown)
+            elif wxid:
+                names.by_name.setdefault(wxid, wxid)
+        # a hidden link is a button (撤销, 查看): the window shows no text for it
+        shown = "" if link.get("hidden") == "1" else sep.join(n or w for w, n in members)
+        template = template.replace(f"${name}$", shown)
     return template
+
+
+_PAT_VAR_RE = re.compile(r"\$\{([^{}@]+)\}")
+
+
+def _pat_template(root: ET.Element, names: _Names) -> str | None:
+    """``<sysmsg type="pat">``: ``"${wxid_a}" 拍了拍 "${wxid_b}"``; the ids are the names."""
+    template = root.findtext(".//template") or root.findtext(".//title")
+    if not template:
+        return None
+    template = re.sub(r"\$\{[^{}]*@textstatusicon\}", "", template)
+    for wxid in _PAT_VAR_RE.findall(template):
+        names.by_name.setdefault(wxid.strip(), wxid.strip())
+    return _PAT_VAR_RE.sub(lambda m: m[1].strip(), template)
+
+
+def _from_patinfo(xml: str, names: _Names) -> str | None:
+    """A pat sent as app message 49/62 (WeChat 4): the same template inside <patinfo>."""
+    root = _parse(xml, "<msg")
+    if root is None:
+        return None
+    text = _pat_template(root, names)
+    if text and "${" not in text:
+        return text
+    return root.findtext(".//appmsg/title")
