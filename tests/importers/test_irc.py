@@ -257,6 +257,21 @@ def test_mixed_encodings_crlf_and_znc_mode_bans() -> None:
     assert events[0].ts == utc(2024, 5, 1, 10)
 
 
+def test_znc_log_of_messages_only_reads_like_irssi_brackets(tmp_path: Path) -> None:
+    """Without join/quit lines a ZNC log looks like a bracketed irssi log; either reading
+    must give the same events and skip ZNC's connection lines."""
+    log = tmp_path / "#qunyun" / "2024-05-01.log"
+    log.parent.mkdir()
+    log.write_text(
+        "[10:00:00] Connected to IRC (irc.libera.chat +6697)\n"
+        "[10:00:01] <lin> hi\n[10:00:02] * lin waves\n[10:00:03] -wang- notice\n"
+        "[10:00:04] Disconnected from IRC (irc.libera.chat +6697)\n"
+    )
+    events, rejected = collect(IMPORTER, tmp_path, ImportOptions(tz=ZoneInfo("UTC")))
+    assert rejected == []
+    assert [e.payload.get("extra") for e in events] == [None, {"action": True}, {"notice": True}]
+
+
 def test_weechat_mode_and_ubuntu_stamped_system_lines(tmp_path: Path) -> None:
     wee = tmp_path / "irc.libera.#qunyun.weechatlog"
     wee.write_text(

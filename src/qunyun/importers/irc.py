@@ -139,6 +139,8 @@ def _irssi_rest(hms: tuple[int, int, int], rest: str) -> _Line | None:
         return _irssi_system(hms, rest[4:])
     if rest.startswith("*** "):  # "[HH:MM:SS] <nick>" is ZNC's look too: read its system lines
         return _znc_system(hms, rest[4:])
+    if rest.startswith(("Connected to IRC", "Disconnected from IRC", "Broadcast:")):
+        return _Line("skip", hms)
     if mm := re.match(r"^-([^\s:-]+)(?::\S+)?- ?(.*)$", rest):
         return _Line("notice", hms, nick=_nick(mm.group(1)), text=mm.group(2))
     return None
