@@ -207,3 +207,36 @@ def test_not_a_dce_export_raises(tmp_path: Path) -> None:
     shutil.copy(other, tmp_path / "again.json")
     with pytest.raises(ImportFormatError):
         list(IMPORTER.files(tmp_path, OPTS))
+
+
+def test_older_dce_numeric_kinds_forwards_commands_and_partitions() -> None:
+    """An older export (no ``nickname``/``categoryId``, 7-digit fractions, local offsets),
+    numeric kinds DCE has no name for, a forward, a slash command, and a ``[part 2]``
+    file that was cut off mid-message."""
+    events, rejected = collect(IMPORTER, SAMPLES / "mixed-versions", OPTS)
+    ev = by_id(events)
+    g = "991000000000000001"
+    join = ev[f"{g}:1300000000000000001"]
+    assert (join.kind, join.actor, join.target) == (
+        Kind.JOIN,
+        IdentityRef("discord", "400000000000000002", "oldtimer"),
+        IdentityRef("discord", "400000000000000002", "oldtimer"),
+    )
+    assert join.ts == datetime(2021, 5, 1, 10, 0, 0, 123456, tzinfo=UTC)
+    boost = ev[f"{g}:1300000000000000002"]  # type 8: a server boost, a system message
+    assert (boost.kind, boost.payload["service"]) == (Kind.SERVICE, "8")
+    thread = ev[f"{g}:1300000000000000003"]
+    assert thread.payload["extra"]["thread_id"] == "991000000000000020"
+    command = ev[f"{g}:1300000000000000004"]  # type 20: a slash-command reply is a message
+    assert command.kind is Kind.MESSAGE and command.actor is not None and command.actor.is_bot
+    assert command.payload["extra"]["command_user"] == {"id": "400000000000000001", "name": "lin"}
+    assert command.payload["extra"]["discord_type"] == "20"
+    forward = ev[f"{g}:1300000000000000005"]
+    assert forward.payload["type"] == "forward"
+    assert (forward.payload["text"], forward.payload["media"]) == ("the original post", "plan.png")
+    # the second part of a partitioned export feeds the same group; its cut keeps what was read
+    assert ev[f"{g}:1300000000000000006"].payload["text"] == "still here"
+    assert [(r.file.endswith("[part 2].json"), r.record) for r in rejected] == [
+        (True, "messages[1]")
+    ]
+    assert {e.group.external_id for e in events} == {g}

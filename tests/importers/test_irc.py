@@ -208,3 +208,92 @@ def test_detect(tmp_path: Path) -> None:
         assert IMPORTER.detect(path) == 0, path.name
     with pytest.raises(ImportFormatError):
         list(IMPORTER.files(qq, ImportOptions(tz=ZoneInfo("UTC"))))
+
+
+def test_irssi_dated_brackets_netsplits_bans_colours_and_ctcp() -> None:
+    """irssi with ``log_timestamp = "[%Y-%m-%d %H:%M:%S] "``: the date is on each line."""
+    events, rejected = collect(IMPORTER, SAMPLES / "irssi-dated", ImportOptions(tz=ZoneInfo("UTC")))
+    assert rejected == []
+    assert kinds(events) == [
+        (Kind.JOIN, "lin", "lin"),
+        (Kind.MESSAGE, "wang", None),
+        (Kind.MESSAGE, "lin", None),  # CTCP ACTION
+        (Kind.SERVICE, "lin", None),  # CTCP VERSION to the channel
+        (Kind.LEAVE, "bob", "bob"),  # netsplit, "(+2 more …)" dropped
+        (Kind.LEAVE, "carol", "carol"),
+        (Kind.LEAVE, "dave", "dave"),
+        (Kind.JOIN, "bob", "bob"),  # "Netsplit over, joins:"
+        (Kind.JOIN, "carol", "carol"),
+        (Kind.BAN, "wang", "spammer"),
+        (Kind.KICK, "wang", "spammer"),
+        (Kind.SERVICE, "wang", None),  # host-mask ban and +o: kept as a mode line
+        (Kind.UNBAN, "wang", "spammer"),
+        (Kind.MESSAGE, "kai", None),
+    ]
+    assert events[0].ts == utc(2024, 5, 1, 10)
+    assert events[-1].ts == utc(2024, 5, 2, 9, 0, 1)  # the date comes from the line
+    assert events[1].payload["text"] == "bold and red text"  # mIRC codes stripped
+    assert events[2].payload == {"text": "waves", "type": "text", "extra": {"action": True}}
+    assert events[3].payload == {"service": "ctcp", "text": "VERSION"}
+    assert events[7].payload["service"] == "netsplit_over"
+    assert events[9].payload == {"service": "mode", "extra": {"mask": "spammer!*@*"}}
+    assert events[11].payload == {"service": "mode", "text": "+bo *!*@203.0.113.9 kai"}
+    assert IMPORTER.detect(SAMPLES / "irssi-dated") >= 85
+
+
+def test_mixed_encodings_crlf_and_znc_mode_bans() -> None:
+    events, rejected = collect(IMPORTER, SAMPLES / "mixed", ImportOptions(tz=ZoneInfo("UTC")))
+    assert rejected == []
+    assert [e.payload.get("text") for e in events[:3]] == [
+        "café in UTF-8",
+        "café in Latin-1",
+        "\u201cquoted\u201d in Windows-1252",
+    ]
+    assert kinds(events[3:]) == [
+        (Kind.BAN, "wang", "troll"),
+        (Kind.UNBAN, "wang", "old"),
+        (Kind.SERVICE, "wang", None),  # the +v
+    ]
+    assert events[0].ts == utc(2024, 5, 1, 10)
+
+
+def test_znc_log_of_messages_only_reads_like_irssi_brackets(tmp_path: Path) -> None:
+    """Without join/quit lines a ZNC log looks like a bracketed irssi log; either reading
+    must give the same events and skip ZNC's connection lines."""
+    log = tmp_path / "#qunyun" / "2024-05-01.log"
+    log.parent.mkdir()
+    log.write_text(
+        "[10:00:00] Connected to IRC (irc.libera.chat +6697)\n"
+        "[10:00:01] <lin> hi\n[10:00:02] * lin waves\n[10:00:03] -wang- notice\n"
+        "[10:00:04] Disconnected from IRC (irc.libera.chat +6697)\n"
+    )
+    events, rejected = collect(IMPORTER, tmp_path, ImportOptions(tz=ZoneInfo("UTC")))
+    assert rejected == []
+    assert [e.payload.get("extra") for e in events] == [None, {"action": True}, {"notice": True}]
+
+
+def test_weechat_mode_and_ubuntu_stamped_system_lines(tmp_path: Path) -> None:
+    wee = tmp_path / "irc.libera.#qunyun.weechatlog"
+    wee.write_text(
+        "2024-05-01 10:00:00\t--\tMode #qunyun [+b troll!*@*] by wang\n"
+        "2024-05-01 10:00:01\t--\twang has unset topic for #qunyun\n"
+        "2024-05-01 10:00:02\t@wang\tdone\n"
+    )
+    events, rejected = collect(IMPORTER, wee, ImportOptions(tz=ZoneInfo("UTC")))
+    assert rejected == []
+    assert kinds(events) == [
+        (Kind.BAN, "wang", "troll"),
+        (Kind.SERVICE, "wang", None),
+        (Kind.MESSAGE, "wang", None),
+    ]
+    ub = tmp_path / "ubuntu" / "2024" / "05" / "01"
+    ub.mkdir(parents=True)
+    (ub / "#ubuntu.txt").write_text(
+        "[10:00] === lin [~lin@host] has joined #ubuntu\n[10:01] <lin> hi\n"
+    )
+    events, rejected = collect(IMPORTER, tmp_path / "ubuntu", ImportOptions(tz=ZoneInfo("UTC")))
+    assert rejected == []
+    assert [(e.kind, e.ts) for e in events] == [
+        (Kind.JOIN, utc(2024, 5, 1, 10)),
+        (Kind.MESSAGE, utc(2024, 5, 1, 10, 1)),
+    ]

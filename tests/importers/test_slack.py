@@ -182,3 +182,40 @@ def test_no_day_files_raises(tmp_path: Path) -> None:
     (tmp_path / "users.json").write_text("[]")
     with pytest.raises(ImportFormatError):
         list(IMPORTER.files(tmp_path, OPTS))
+
+
+def test_legacy_shapes_webhooks_file_comments_and_blocks_only() -> None:
+    """Shapes from older exports and apps: a webhook post with only a ``username``, a
+    pre-2019 ``file_comment``, a message whose text lives only in ``blocks``, a file
+    hidden by the free plan's limit, and records without what they need."""
+    events, rejected = collect(IMPORTER, SAMPLES / "legacy", OPTS)
+    ev = {e.source_event_id.removeprefix("C9RANDOM:"): e for e in events}
+    join = ev["1500000100.000002"]
+    assert (join.kind, join.payload) == (
+        Kind.JOIN,
+        {"method": "unknown", "service": "channel_join"},
+    )
+    assert join.target == IdentityRef("slack", "U1LIN", "Lin Mei")
+    webhook = ev["1500000200.000003"]
+    assert webhook.actor == IdentityRef("slack", "bot:build-bot", "build-bot", True)
+    comment = ev["1500000300.000004"]
+    assert comment.actor == IdentityRef("slack", "U2WANG", "wang")
+    assert comment.payload["extra"] == {"subtype": "file_comment"}
+    blocks = ev["1500000400.000005"].payload
+    assert blocks["text"] == "@wang see the doc :tada:"
+    assert (blocks["mentions"], blocks["urls"]) == (["U2WANG"], ["https://example.org/doc"])
+    assert ev["1500000400.000005"].ts == datetime(2017, 7, 14, 2, 46, 40, 5, tzinfo=UTC)
+    assert ev["1500000500.000006"].payload == {
+        "text": "@wang set the channel topic: Random stuff",
+        "service": "channel_topic",
+        "extra": {"topic": "Random stuff"},
+    }
+    assert ev["1500000600.000007"].payload["extra"] == {"purpose": "Chat"}
+    assert ev["1500000700.000008"].payload["type"] == "file"  # hidden_by_limit: no name
+    assert "media" not in ev["1500000700.000008"].payload
+    assert ev["1500000800.000009"].payload["service"] == "channel_archive"
+    assert [(r.record, r.field) for r in rejected] == [
+        ("[8]", "ts"),
+        ("[9] ts 1500000900.000010", "user"),
+    ]
+    assert all(r.file.endswith("2017-07-14.json") for r in rejected)

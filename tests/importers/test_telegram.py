@@ -449,3 +449,58 @@ def test_account_chat_with_messages_before_its_type_is_reported(tmp_path: Path) 
     events, rejected = collect(IMPORTER, path, SHANGHAI)
     assert [e.source_event_id for e in events] == ["-1007:2"]
     assert [(r.record, r.field) for r in rejected] == [("chats.list[0]", "type")]
+
+
+# ------------------------------------------------------------------- forum and rarer actions
+
+
+FORUM = SAMPLES / "forum_export"
+FID = "-1001555000111"
+
+
+def test_forum_topics_and_rarer_service_actions() -> None:
+    """A forum supergroup as tdesktop writes it: a message in a topic "replies" to the
+    topic's ``topic_created`` message; rarer actions stay service events."""
+    events, rejected = collect(IMPORTER, FORUM, ImportOptions(tz=ZoneInfo("UTC")))
+    assert rejected == []
+    by = {e.source_event_id.removeprefix(FID + ":"): e for e in events}
+    assert by["2"].kind == Kind.SERVICE
+    assert by["2"].payload == {
+        "service": "topic_created",
+        "thread": f"{FID}:2",
+        "extra": {"topic_title": "Help desk"},
+    }
+    assert by["3"].payload == {"type": "text", "text": "where is the manual?", "thread": f"{FID}:2"}
+    assert by["4"].payload["reply_to"] == f"{FID}:3" and "thread" not in by["4"].payload
+    assert by["5"].payload == {"service": "topic_edit", "extra": {"new_title": "Help"}}
+    # an invitation to a voice chat is not a join
+    assert by["6"].kind == Kind.SERVICE and by["6"].payload["service"] == "invite_to_group_call"
+    link = by["7"]
+    assert (link.kind, link.payload["method"]) == (Kind.JOIN, "invite_link")
+    assert (link.actor.display_name, link.target.external_id) == ("Alice", "333")  # type: ignore[union-attr]
+    assert link.actor.external_id == "111"  # type: ignore[union-attr]  # resolved by name
+    # a deleted account (null name) in a members list is skipped, the rest kept
+    assert by["8:0"].kind == Kind.JOIN and "8:1" not in by
+    for mid, action in [
+        ("9", "edit_group_photo"),
+        ("10", "delete_group_photo"),
+        ("11", "set_messages_ttl"),
+        ("12", "boost_apply"),
+        ("14", "some_future_action"),
+    ]:
+        assert (by[mid].kind, by[mid].payload["service"]) == (Kind.SERVICE, action)
+    assert by["11"].payload["extra"] == {"period": 86400}
+    assert by["12"].payload["extra"] == {"boosts": 2}
+    assert by["13"].payload == {"service": "custom", "text": "Alice did a custom thing"}
+    video = by["15"].payload
+    assert (video["type"], video["extra"]["file_name"]) == ("video", "talk.mp4")
+    assert video["media"].startswith("(File not included.")
+    fwd = by["16"]
+    assert fwd.actor == IdentityRef("telegram", "-100999", "News")
+    assert fwd.payload["forwarded_from"] == "Qunyun News"
+    assert fwd.payload["extra"]["forwarded_from_id"] == "channel555"
+    reaction = by["16:reaction:222:👍"]
+    assert reaction.ts == utc(2024, 6, 1, 12)  # "recent" has only a local date
+    assert by["17"].kind == Kind.KICK and by["17"].target.display_name == "Dan"  # type: ignore[union-attr]
+    assert by["18"].payload == {"service": "join_group_by_request", "method": "approved"}
+    assert by["19"].kind == Kind.LEAVE

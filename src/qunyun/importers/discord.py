@@ -83,10 +83,14 @@ class _Context:
         self.extra: dict[str, Any] = {"channel_id": self.channel_id}
         if isinstance(self.channel_name, str):
             self.extra["channel"] = self.channel_name
+        kind = channel.get("type")
+        if kind:
+            self.extra["channel_type"] = kind
         if channel.get("category"):
             self.extra["category"] = channel["category"]
-        if channel.get("type"):
-            self.extra["channel_type"] = channel["type"]
+        if isinstance(kind, str) and kind.endswith("Thread") and channel.get("categoryId"):
+            # DCE's "category" of a thread is its parent channel (the schema predates threads)
+            self.extra["parent_channel_id"] = str(channel["categoryId"])
 
     def sid(self, message_id: str) -> str:
         return f"{self.group.external_id}:{message_id}"
@@ -286,7 +290,8 @@ def _translate(
     elif kind == "ChannelPinnedMessage":
         yield event(Kind.PIN, {"message_id": ctx.ref_sid(msg.get("reference")), "service": kind})
     elif kind == "ChannelNameChange":
-        title = text.split(": ", 1)[1] if ": " in text else None
+        # DCE ≥ 2.40 writes "Changed the channel name: <name>"; older ones only the sentence
+        title = text.split(": ", 1)[1].strip() if ": " in text else None
         k = Kind.TITLE_CHANGE if ctx.is_dm and title else Kind.SERVICE
         yield event(k, {"title": title, "text": text, "service": kind})
     elif kind == "Call":
@@ -298,6 +303,11 @@ def _translate(
                 "extra": {**base.get("extra", {}), "call_ended": msg.get("callEndedTimestamp")},
             },
         )
+    elif kind == "ThreadCreated":
+        ref = msg.get("reference")
+        thread = ref.get("channelId") if isinstance(ref, dict) else None
+        extra = {**base.get("extra", {}), "thread_id": str(thread) if thread else None}
+        yield event(Kind.SERVICE, {"text": text, "service": kind, "extra": _clean(extra)})
     elif _is_service(kind):
         yield event(Kind.SERVICE, {"text": text, "service": kind})
     else:
@@ -338,7 +348,12 @@ def _recipient(
 
 
 def _message_payload(ctx: _Context, msg: dict[str, Any], kind: str, text: str) -> dict[str, Any]:
+    forwarded = msg.get("forwardedMessage")
+    forwarded = forwarded if isinstance(forwarded, dict) else {}
+    if not text and isinstance(forwarded.get("content"), str):
+        text = forwarded["content"]  # a forward's own content is empty: show what was forwarded
     attachments = [a for a in _list(msg, "attachments") if isinstance(a, dict)]
+    attachments += [a for a in _list(forwarded, "attachments") if isinstance(a, dict)]
     stickers = [s for s in _list(msg, "stickers") if isinstance(s, dict)]
     embeds = [e for e in _list(msg, "embeds") if isinstance(e, dict)]
     names = [str(a.get("fileName") or a.get("url") or "") for a in attachments]
@@ -364,6 +379,13 @@ def _message_payload(ctx: _Context, msg: dict[str, Any], kind: str, text: str) -
     interaction = msg.get("interaction")
     if isinstance(interaction, dict) and interaction.get("name"):
         extra["command"] = interaction["name"]
+        user = interaction.get("user")
+        if isinstance(user, dict) and user.get("id"):
+            # the author of a slash-command reply is the bot; this is who ran the command
+            extra["command_user"] = {
+                "id": str(user["id"]),
+                "name": user.get("nickname") or user.get("name"),
+            }
     if kind not in ("Default", "Reply"):
         extra["discord_type"] = kind
     payload["extra"] = extra

@@ -20,6 +20,7 @@ minute stay two events — and come out the same on a re-import.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -40,7 +41,6 @@ from qunyun.importers.base import (
     find_mentions,
     find_urls,
     list_inputs,
-    open_text,
     stable_id,
 )
 
@@ -86,7 +86,11 @@ def _nick(raw: str) -> str:
 
 _IRSSI_OPEN = re.compile(r"^--- Log opened \w{3} (\w{3}) +(\d{1,2}) [\d:]{8} (\d{4})\s*$")
 _IRSSI_DAY = re.compile(r"^--- Day changed \w{3} (\w{3}) +(\d{1,2}) (\d{4})\s*$")
-_IRSSI_TIME = re.compile(r"^(\d\d):(\d\d)(?::(\d\d))? (.*)$")
+#: irssi's ``log_timestamp``: ``HH:MM`` by default, often ``HH:MM:SS``, sometimes in
+#: brackets or after a date (``%Y-%m-%d %H:%M:%S``, ``[%H:%M:%S]``).
+_IRSSI_TIME = re.compile(
+    r"^(\[)?(?:(\d{4})-(\d\d)-(\d\d)[ T])?(\d\d):(\d\d)(?::(\d\d))?(?(1)\]) (.*)$"
+)
 _IRSSI_SYS = [
     ("join", re.compile(r"^(\S+) \[([^\]]*)\] has joined (\S+)\s*$")),
     ("part", re.compile(r"^(\S+) \[([^\]]*)\] has left (\S+) \[(.*)\]\s*$")),
@@ -96,7 +100,9 @@ _IRSSI_SYS = [
     ("topic", re.compile(r"^(\S+) changed the topic of (\S+) to: ?(.*)$")),
     ("mode", re.compile(r"^mode/(\S+) \[(.*)\] by (\S+)\s*$")),
     ("netsplit", re.compile(r"^Netsplit \S+ <-> \S+ quits: (.*)$")),
+    ("netjoin", re.compile(r"^Netsplit over, joins: (.*)$")),
 ]
+_MORE_RE = re.compile(r"\s*\(\+\d+ more, use /NETSPLIT to show all of them\)\s*$")
 
 
 def _irssi(line: str) -> _Line | None:
@@ -108,13 +114,33 @@ def _irssi(line: str) -> _Line | None:
     m = _IRSSI_TIME.match(line)
     if m is None:
         return None
-    hms, rest = _hms(m.group(1), m.group(2), m.group(3)), m.group(4)
+    g = m.groups()
+    hms, rest = _hms(g[4], g[5], g[6]), g[7]
+    day = _date(g[1], g[2], g[3]) if g[1] else None
+    parsed = _irssi_rest(hms, rest)
+    if parsed is not None and day is not None:
+        parsed.day = day
+    return parsed
+
+
+def _date(y: str, m: str, d: str) -> date | None:
+    try:
+        return date(int(y), int(m), int(d))
+    except ValueError:
+        return None
+
+
+def _irssi_rest(hms: tuple[int, int, int], rest: str) -> _Line | None:
     if mm := re.match(r"^<([ @+%~&!]?)([^>]+)> ?(.*)$", rest):
         return _Line("msg", hms, nick=_nick(mm.group(2)), text=mm.group(3))
-    if mm := re.match(r"^\s\*\s(\S+) ?(.*)$", rest):
+    if mm := re.match(r"^\s?\*\s(\S+) ?(.*)$", rest):
         return _Line("action", hms, nick=_nick(mm.group(1)), text=mm.group(2))
     if rest.startswith("-!- "):
         return _irssi_system(hms, rest[4:])
+    if rest.startswith("*** "):  # "[HH:MM:SS] <nick>" is ZNC's look too: read its system lines
+        return _znc_system(hms, rest[4:])
+    if rest.startswith(("Connected to IRC", "Disconnected from IRC", "Broadcast:")):
+        return _Line("skip", hms)
     if mm := re.match(r"^-([^\s:-]+)(?::\S+)?- ?(.*)$", rest):
         return _Line("notice", hms, nick=_nick(mm.group(1)), text=mm.group(2))
     return None
@@ -140,7 +166,10 @@ def _irssi_system(hms: tuple[int, int, int], rest: str) -> _Line:
             return _Line("topic", hms, nick=g[0], text=g[2])
         if kind == "mode":
             return _Line("mode", hms, nick=g[2], text=g[1])
-        return _Line("quit", hms, text="Netsplit", nicks=[n.strip() for n in g[0].split(",")])
+        nicks = [n.strip() for n in _MORE_RE.sub("", g[0]).split(",") if n.strip()]
+        if kind == "netjoin":
+            return _Line("join", hms, text="Netsplit over", nicks=nicks)
+        return _Line("quit", hms, text="Netsplit", nicks=nicks)
     return _Line("skip")  # Irssi: …, ServerMode, your own nick change …
 
 
@@ -151,6 +180,8 @@ _WEE_QUIT = re.compile(r"^(\S+) (?:\(([^)]*)\) )?has quit(?: \((.*)\))?\s*$")
 _WEE_KICK = re.compile(r"^(\S+) has kicked (\S+)(?: \((.*)\))?\s*$")
 _WEE_NICK = re.compile(r"^(\S+) is now known as (\S+)\s*$")
 _WEE_TOPIC = re.compile(r'^(\S+) has changed topic for (\S+) (?:from ".*" )?to "(.*)"\s*$')
+_WEE_UNSET = re.compile(r"^(\S+) has unset topic for (\S+)")
+_WEE_MODE = re.compile(r"^Mode (\S+) \[(.*)\] by (\S+)\s*$")
 
 
 def _weechat(line: str) -> _Line | None:
@@ -185,6 +216,10 @@ def _weechat_prefixed(prefix: str, rest: str) -> _Line | None:
             return _Line("nick", nick=m.group(1), other=m.group(2))
         if m := _WEE_TOPIC.match(rest):
             return _Line("topic", nick=m.group(1), text=m.group(3))
+        if m := _WEE_UNSET.match(rest):
+            return _Line("topic", nick=m.group(1))
+        if m := _WEE_MODE.match(rest):
+            return _Line("mode", nick=m.group(3), text=m.group(2))
         return _Line("skip")
     if prefix == "*":
         nick, _, text = rest.partition(" ")
@@ -196,7 +231,7 @@ def _weechat_prefixed(prefix: str, rest: str) -> _Line | None:
     return _Line("msg", nick=_nick(prefix), text=rest)
 
 
-_ZNC = re.compile(r"^\[(\d\d):(\d\d):(\d\d)\] (.*)$")
+_ZNC = re.compile(r"^\[(?:(\d{4})-(\d\d)-(\d\d)[ T])?(\d\d):(\d\d):(\d\d)\] (.*)$")
 _ZNC_SYS = [
     ("join", re.compile(r"^Joins: (\S+) \(([^)]*)\)\s*$")),
     ("part", re.compile(r"^Parts: (\S+) \(([^)]*)\) \((.*)\)\s*$")),
@@ -212,7 +247,14 @@ def _znc(line: str) -> _Line | None:
     m = _ZNC.match(line)
     if m is None:
         return None
-    hms, rest = _hms(m.group(1), m.group(2), m.group(3)), m.group(4)
+    g = m.groups()
+    parsed = _znc_rest(_hms(g[3], g[4], g[5]), g[6])
+    if parsed is not None and g[0]:
+        parsed.day = _date(g[0], g[1], g[2])
+    return parsed
+
+
+def _znc_rest(hms: tuple[int, int, int], rest: str) -> _Line | None:
     if rest.startswith("*** "):
         return _znc_system(hms, rest[4:])
     if mm := re.match(r"^<([^>]+)> ?(.*)$", rest):
@@ -263,9 +305,21 @@ def _ubuntu(line: str) -> _Line | None:
         return _Line(
             "action", _hms(m.group(1), m.group(2)), nick=_nick(m.group(3)), text=m.group(4)
         )
+    stamped = _UB_STAMPED.match(line)
+    hms = _hms(stamped.group(1), stamped.group(2)) if stamped else None
+    if stamped:
+        line = line[stamped.end() :]
     if not line.startswith("=== "):
         return None
-    rest = line[4:].rstrip()
+    parsed = _ubuntu_system(line[4:].rstrip())
+    parsed.hms = hms
+    return parsed
+
+
+_UB_STAMPED = re.compile(r"^\[(\d\d):(\d\d)\] (?==== )")
+
+
+def _ubuntu_system(rest: str) -> _Line:
     for kind, rx in _UB_SYS:
         m = rx.match(rest)
         if m is None:
@@ -288,10 +342,16 @@ _DIALECTS: dict[str, tuple[Parser, re.Pattern[str]]] = {
     "weechat": (_weechat, re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\t")),
     "irssi": (
         _irssi,
-        re.compile(r"^(--- (Log opened|Day changed|Log closed) |\d\d:\d\d(:\d\d)? (<.|-!- | \* ))"),
+        re.compile(
+            r"^(--- (Log opened|Day changed|Log closed) "
+            r"|(\[)?(\d{4}-\d\d-\d\d )?\d\d:\d\d(:\d\d)?(?(3)\]) (<.|-!- | \* ))"
+        ),
     ),
-    "znc": (_znc, re.compile(r"^\[\d\d:\d\d:\d\d\] (<|\* |\*\*\* |-)")),
-    "ubuntu": (_ubuntu, re.compile(r"^(\[\d\d:\d\d\] (<| ?\* )|=== )")),
+    "znc": (
+        _znc,
+        re.compile(r"^\[(\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d\] (<|\* |\*\*\* |-(?!!- ))"),
+    ),
+    "ubuntu": (_ubuntu, re.compile(r"^(\[\d\d:\d\d\] (<| ?\* |=== )|=== )")),
 }
 
 
@@ -419,7 +479,7 @@ class _Reader:
         self.nicks: set[str] = set()
 
     def line(self, number: int, raw: str) -> Iterator[Record]:
-        text = raw.rstrip("\r\n")
+        text = strip_formatting(raw.rstrip("\r\n"))
         if not text.strip():
             return
         parsed = self.parse(text)
@@ -471,21 +531,35 @@ class _Reader:
 
     def _events(self, p: _Line, ts: datetime) -> Iterator[Event]:
         kind = p.kind
+        if kind == "msg" and (ctcp := _CTCP.match(p.text)):
+            command, text = ctcp.group(1).upper(), ctcp.group(2)
+            if command == "ACTION":
+                p.kind, p.text = "action", text
+            else:
+                p.kind, p.text = "ctcp", f"{command} {text}".strip()
+            kind = p.kind
         if kind in ("msg", "action", "notice"):
             yield self._message(p, ts)
         elif kind == "join":
-            who = self._who(p.nick)
-            self.nicks.add(p.nick.lower())
-            yield Event(
-                PLATFORM,
-                self._sid(ts, kind, p.nick),
-                Kind.JOIN,
-                ts,
-                self.group,
-                who,
-                who,
-                _clean({"method": JoinMethod.UNKNOWN.value, "extra": {"host": p.host}}),
-            )
+            for nick in p.nicks or [p.nick]:
+                who = self._who(nick)
+                self.nicks.add(nick.lower())
+                yield Event(
+                    PLATFORM,
+                    self._sid(ts, kind, nick),
+                    Kind.JOIN,
+                    ts,
+                    self.group,
+                    who,
+                    who,
+                    _clean(
+                        {
+                            "method": JoinMethod.UNKNOWN.value,
+                            "service": "netsplit_over" if p.nicks else None,
+                            "extra": {"host": p.host},
+                        }
+                    ),
+                )
         elif kind in ("part", "quit"):
             for nick in p.nicks or [p.nick]:
                 who = self._who(nick)
@@ -522,7 +596,9 @@ class _Reader:
                 self._who(p.other),
                 {"old_name": p.nick, "new_name": p.other},
             )
-        else:  # topic, mode
+        elif kind == "mode":
+            yield from self._mode(p, ts)
+        else:  # topic, ctcp
             yield Event(
                 PLATFORM,
                 self._sid(ts, kind, p.nick, p.text),
@@ -532,6 +608,36 @@ class _Reader:
                 self._who(p.nick),
                 None,
                 _clean({"service": kind, "text": p.text}),
+            )
+
+    def _mode(self, p: _Line, ts: datetime) -> Iterator[Event]:
+        """A mode line: BAN/UNBAN for each ``+b``/``-b`` whose mask names one nick
+        (``nick!*@*``, ``nick``); everything else (ops, voices, host-mask bans) SERVICE."""
+        bans, rest = _bans(p.text)
+        for sign, mask, nick in bans:
+            if nick is None:
+                rest = True
+                continue
+            yield Event(
+                PLATFORM,
+                self._sid(ts, "ban" if sign == "+" else "unban", p.nick, mask),
+                Kind.BAN if sign == "+" else Kind.UNBAN,
+                ts,
+                self.group,
+                self._who(p.nick),
+                self._who(nick),
+                {"service": "mode", "extra": {"mask": mask}},
+            )
+        if rest:
+            yield Event(
+                PLATFORM,
+                self._sid(ts, "mode", p.nick, p.text),
+                Kind.SERVICE,
+                ts,
+                self.group,
+                self._who(p.nick),
+                None,
+                _clean({"service": "mode", "text": p.text}),
             )
 
     def _message(self, p: _Line, ts: datetime) -> Event:
@@ -566,8 +672,67 @@ def _records(
     with inp.open() as raw:
         counting = CountingReader(raw)
         pos.reader = counting
-        for number, line in enumerate(open_text(counting), 1):  # type: ignore[arg-type]
-            yield from reader.line(number, line)
+        for number, line in enumerate(io.BufferedReader(counting, 1 << 16), 1):
+            if number == 1:
+                line = line.removeprefix(b"\xef\xbb\xbf")
+            yield from reader.line(number, decode_line(line))
+
+
+def decode_line(raw: bytes) -> str:
+    """One line's text: UTF-8, or else Windows-1252/Latin-1, as old IRC clients sent it.
+
+    IRC has no encoding: one log mixes UTF-8 lines with Latin-1 ones from older
+    clients, so each line is decoded on its own.
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+#: mIRC formatting: bold, colour (with its digits), hex colour, italics, strike,
+#: monospace, reverse, underline, reset.
+_FORMATTING = re.compile(
+    r"\x03(?:\d{1,2}(?:,\d{1,2})?)?|\x04(?:[0-9a-fA-F]{6}(?:,[0-9a-fA-F]{6})?)?"
+    r"|[\x02\x0f\x11\x16\x1d\x1e\x1f]"
+)
+_CTCP = re.compile(r"^\x01(\w+) ?([^\x01]*)\x01?$")
+
+
+def strip_formatting(text: str) -> str:
+    """Drop mIRC colour and style codes (ZNC and some clients log them raw)."""
+    return _FORMATTING.sub("", text)
+
+
+#: Channel modes that take an argument (so the n-th argument belongs to them).
+_ARG_MODES = frozenset("beIkfjloqvhaJ")
+_WILD = frozenset("*?")
+
+
+def _bans(modes: str) -> tuple[list[tuple[str, str, str | None]], bool]:
+    """(sign, mask, nick or None) for each ``b`` in a mode change like ``+ob-v a m!*@* c``,
+    and whether the change has anything else in it."""
+    words = modes.split()
+    if not words:
+        return [], True
+    args = iter(words[1:])
+    sign, bans, other = "+", [], False
+    for ch in words[0]:
+        if ch in "+-":
+            sign = ch
+            continue
+        arg = next(args, "") if ch in _ARG_MODES and (ch != "l" or sign == "+") else ""
+        if ch == "b" and arg:
+            nick = arg.split("!", 1)[0]
+            concrete = nick and not (_WILD & set(nick)) and "@" not in nick and ":" not in nick
+            bans.append((sign, arg, nick if concrete else None))
+        else:
+            other = True
+    return bans, other
 
 
 def _clean(payload: Mapping[str, object]) -> dict[str, object]:

@@ -260,6 +260,13 @@ def _actor(ws: _Workspace, msg: dict[str, Any]) -> IdentityRef:
         profile = _dict(msg, "bot_profile")
         name = msg.get("username") or profile.get("name")
         return IdentityRef(PLATFORM, bot_id, str(name) if name else None, True)
+    comment = _dict(msg, "comment")  # file_comment in exports before 2019
+    if isinstance(comment.get("user"), str) and comment["user"]:
+        return ws.user(comment["user"])
+    username = msg.get("username")
+    if msg.get("subtype") == "bot_message" and isinstance(username, str) and username:
+        # an old incoming webhook: only the name it posted under
+        return IdentityRef(PLATFORM, f"bot:{username}", username, True)
     raise BadField("user", "message has neither a user nor a bot_id")
 
 
@@ -388,7 +395,12 @@ def _chat_message(
     text, mentions, links = render(msg.get("text"), ws)
     attachments = [a for a in _list(msg, "attachments") if isinstance(a, dict)]
     if not text:
+        text, mentions, links = render_blocks(_list(msg, "blocks"), ws)
+    if not text:
         text = "\n".join(str(a.get("fallback") or a.get("text") or "") for a in attachments)
+    comment = _dict(msg, "comment")
+    if not text and isinstance(comment.get("comment"), str):
+        text = render(comment["comment"], ws)[0]
     files = [f for f in _list(msg, "files") if isinstance(f, dict)]
     names = [str(f.get("name") or f.get("title")) for f in files if f.get("name") or f.get("title")]
     unfurls = [
@@ -566,6 +578,50 @@ def render(text: Any, ws: _Workspace) -> tuple[str, list[str], list[str]]:
 
     plain = _MARKUP_RE.sub(sub, text)
     return html.unescape(plain), mentions, links
+
+
+def render_blocks(blocks: list[Any], ws: _Workspace) -> tuple[str, list[str], list[str]]:
+    """Plain text of ``rich_text`` blocks, for messages whose ``text`` is empty (some
+    apps and newer clients send blocks only): (text, mentioned user ids, link targets)."""
+    parts: list[str] = []
+    mentions: list[str] = []
+    links: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+            return
+        if not isinstance(node, dict):
+            return
+        kind = node.get("type")
+        if kind == "text":
+            parts.append(str(node.get("text") or ""))
+        elif kind == "link":
+            url = str(node.get("url") or "")
+            links.append(url)
+            parts.append(str(node.get("text") or url))
+        elif kind == "user" and node.get("user_id"):
+            uid = str(node["user_id"])
+            mentions.append(uid)
+            parts.append("@" + (ws.user(uid).display_name or uid))
+        elif kind == "channel" and node.get("channel_id"):
+            cid = str(node["channel_id"])
+            parts.append("#" + ws.channel_names.get(cid, cid))
+        elif kind == "emoji" and node.get("name"):
+            parts.append(f":{node['name']}:")
+        elif kind == "broadcast" and node.get("range"):
+            parts.append(f"@{node['range']}")
+        elif kind in ("rich_text_section", "rich_text_preformatted", "rich_text_quote"):
+            walk(node.get("elements"))
+            parts.append("\n")
+        else:
+            walk(node.get("elements"))
+
+    for block in blocks:
+        if isinstance(block, dict) and block.get("type") == "rich_text":
+            walk(block.get("elements"))
+    return "".join(parts).strip(), mentions, links
 
 
 def _list(obj: dict[str, Any], key: str) -> list[Any]:

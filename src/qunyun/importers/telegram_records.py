@@ -168,6 +168,9 @@ class Chat:
     group: GroupRef
     tz: tzinfo
     names: dict[str, str] = field(default_factory=dict)
+    #: ids of the ``topic_created`` messages seen: in a forum, a message "replying"
+    #: to one of them is a message posted in that topic (how tdesktop writes topics)
+    topics: set[int] = field(default_factory=set)
 
     @property
     def gid(self) -> str:
@@ -269,9 +272,15 @@ class Chat:
             payload["mentions"] = text.mentions
         if text.urls:
             payload["urls"] = text.urls
-        reply = self._reply_to(raw)
-        if reply:
-            payload["reply_to"] = reply
+        topic = raw.get("reply_to_message_id")
+        if topic in self.topics and raw.get("reply_to_peer_id") is None:
+            payload["thread"] = self._sid(topic)
+            if payload["type"] == MsgType.REPLY.value:
+                payload["type"] = (MsgType.TEXT if payload.get("text") else MsgType.OTHER).value
+        else:
+            reply = self._reply_to(raw)
+            if reply:
+                payload["reply_to"] = reply
         media = raw.get("photo") or raw.get("file")
         if isinstance(media, str):
             payload["media"] = media
@@ -324,7 +333,11 @@ class Chat:
     def _service(self, raw: dict[str, Any], mid: int, ts: datetime) -> Iterator[Event]:
         action = raw.get("action")
         actor = self._peer(raw, "actor_id", "actor")
-        if action == "invite_members":
+        if action == "topic_created":
+            if len(self.topics) < _MAX_NAMES:
+                self.topics.add(mid)
+            yield self._service_event(raw, mid, ts, actor, action)
+        elif action == "invite_members":
             yield from self._joins(raw, mid, ts, actor, JoinMethod.INVITED_BY)
         elif action == "create_group":
             yield self._service_event(raw, mid, ts, actor, "create_group")
@@ -358,12 +371,17 @@ class Chat:
     ) -> Event:
         payload: dict[str, Any] = {"service": action if isinstance(action, str) else "custom"}
         title = raw.get("title")
-        if isinstance(title, str) and title:
-            payload["title"] = title
+        topic = action in _TOPIC_ACTIONS
+        if isinstance(title, str) and title and not topic:
+            payload["title"] = title  # the group's own title (create_group, migrate_from_group)
+        if action == "topic_created":
+            payload["thread"] = self._sid(mid)
         text = flatten_text(raw.get("text")).plain or raw.get("information_text")
         if isinstance(text, str) and text:
             payload["text"] = text
         extra = {k: raw[k] for k in _SERVICE_EXTRA if raw.get(k) not in (None, "", [])}
+        if topic and isinstance(title, str) and title:
+            extra["topic_title"] = title
         if extra:
             payload["extra"] = extra
         return self._event(self._sid(mid), Kind.SERVICE, ts, actor=actor, payload=payload)
@@ -441,6 +459,9 @@ class Chat:
             )
 
 
+#: Service actions about a forum topic: their ``title`` names the topic, not the group.
+_TOPIC_ACTIONS = frozenset({"topic_created", "topic_edit"})
+
 #: Service fields kept verbatim under ``extra``.
 _SERVICE_EXTRA = (
     "members",
@@ -453,8 +474,18 @@ _SERVICE_EXTRA = (
     "schedule_date",
     "emoticon",
     "new_title",
+    "new_icon_emoji_id",
     "photo",
     "boosts",
+    "cost",
+    "months",
+    "stars",
+    "amount",
+    "currency",
+    "score",
+    "game_message_id",
+    "to",
+    "distance",
 )
 
 
@@ -495,6 +526,8 @@ _MESSAGE_EXTRA = frozenset(
         "via_bot",
         "author",
         "saved_from",
+        "forwarded_from_id",
+        "reply_to_peer_id",
         "poll",
         "location_information",
         "place_name",
