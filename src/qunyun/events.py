@@ -44,9 +44,13 @@ class Kind(StrEnum):
     SERVICE = "service"  # any other system line: group created, migrated, call, …
 
 
-#: Kinds that change whether ``target`` is a member of the group.
+#: Kinds that change whether ``target`` is a member of the group. A ``ban`` is not
+#: one: it records the ban (a moderation fact, for the shared ban list), while the
+#: member's departure is its own ``kick`` or ``leave`` — on IRC a ban and the kick
+#: that usually follows are two lines, and counting both would count one exit twice;
+#: a connector whose platform removes a member by banning emits both events.
 MEMBER_JOIN_KINDS = frozenset({Kind.JOIN})
-MEMBER_EXIT_KINDS = frozenset({Kind.LEAVE, Kind.KICK, Kind.BAN})
+MEMBER_EXIT_KINDS = frozenset({Kind.LEAVE, Kind.KICK})
 
 
 class MsgType(StrEnum):

@@ -142,10 +142,22 @@ class IngestContract(EngineContract):
         assert name == "New Name"
 
     def test_member_kinds_only_touch_targets(self, engine: Engine) -> None:
-        ev = Event("test", "x1", Kind.BAN, HISTORY[0].ts, group(), alice, bob, {"reason": "spam"})
+        ev = Event("test", "x1", Kind.KICK, HISTORY[0].ts, group(), alice, bob, {"reason": "spam"})
         write(engine, [ev])
         rows = {r[0]: r for r in membership_rows(engine)}
-        assert rows["2"][4] == "ban" and rows["1"][4] is None
+        assert rows["2"][4] == "kick" and rows["1"][4] is None
+
+    def test_a_ban_alone_is_not_an_exit(self, engine: Engine) -> None:
+        """The kick that goes with a ban (IRC's kickban) is the exit, counted once."""
+        t = HISTORY[0].ts
+        ban = Event("test", "b1", Kind.BAN, t, group(), alice, bob, {"reason": "spam"})
+        write(engine, [ban])
+        rows = {r[0]: r for r in membership_rows(engine)}
+        assert rows["2"][4] is None  # banned, still in the group
+        kick = Event("test", "k1", Kind.KICK, t, group(), alice, bob, {})
+        write(engine, [kick])
+        rows = {r[0]: r for r in membership_rows(engine)}
+        assert rows["2"][4] == "kick"
 
 
 class TestIngestSqlite(IngestContract):
