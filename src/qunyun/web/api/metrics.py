@@ -16,7 +16,7 @@ from qunyun.analytics.scope import Scope, day_date
 from qunyun.errors import NotFound, UserError
 from qunyun.store.queries import is_member
 from qunyun.store.schema import groups, memberships
-from qunyun.web import deps, scopes
+from qunyun.web import cache, deps, scopes
 from qunyun.web.api.models import MAX_ID, Offset, Page, PathId
 
 router = APIRouter(tags=["metrics"])
@@ -80,8 +80,9 @@ def warm_overview(app: Any) -> None:
     The last 30 days and each of the last ``WARM_MONTHS`` months, for every group
     and for each distinct group set of scoped users: an overview of a thousand
     groups takes about a second to compute and milliseconds to serve. Entries whose
-    data did not change are cache hits and cost one read. Run by the console's
-    background thread after each upkeep round.
+    data did not change are cache hits and cost one read; entries trailing a live
+    stream are refreshed once half their grace is gone (web/cache.py). Run by the
+    console's background thread after each upkeep round.
     """
     from qunyun.accounts import users as users_mod
     from qunyun.accounts.roles import CLI
@@ -110,7 +111,10 @@ def warm_overview(app: Any) -> None:
                 except UserError:
                     continue  # e.g. a month before the groups existed
                 app.state.cache.get(
-                    c, _key("overview", scope), lambda scope=scope: overview.build(c, scope)
+                    c,
+                    _key("overview", scope),
+                    lambda scope=scope: overview.build(c, scope),
+                    refresh_after=cache.GRACE / 2,
                 )
 
 
