@@ -31,6 +31,7 @@ CASES = [
     ("wechat", "wechat/pywxdump"),
     ("wechat", "wechat/memotrace"),
     ("qq", "qq/周末骑行群.txt"),
+    ("qq", "qq/qqnt"),
     ("discord", "discord/server"),
     ("slack", "slack/export"),
     ("irc", "irc/irssi"),

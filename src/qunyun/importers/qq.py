@@ -20,6 +20,10 @@ One header line per message (local time, nickname, then ``(QQ号)`` or
 ``<email>``; 讨论组 exports have the nickname alone), the message lines, a blank
 line. A file may hold several 消息对象 sections, one per chat. There are no
 message ids, so ids are derived from the content (:func:`stable_id`).
+
+The current desktop QQ (QQNT, 9.x) has no message manager; its group history is
+exported with QQChatExporter as TXT or JSON. Those are read by
+:mod:`qq_nt_txt` and :mod:`qq_nt_json`; this module picks the reader per file.
 """
 
 from __future__ import annotations
@@ -32,11 +36,13 @@ from typing import Any
 
 from qunyun.errors import ImportFormatError
 from qunyun.events import Event, GroupRef, IdentityRef, Kind, MsgType
+from qunyun.importers import qq_nt_json, qq_nt_txt
 from qunyun.importers._cjk import DuplicateCounter, decode_head, parse_local_time, sniff_encoding
 from qunyun.importers.base import (
     CountingReader,
     ImportOptions,
     InputFile,
+    LazyPosition,
     Record,
     Rejected,
     SourceFile,
@@ -92,26 +98,68 @@ def looks_like_qq(head: str) -> int:
 class QQImporter:
     name = "qq"
     platform = PLATFORM
-    description = "QQ group chats exported as .txt by the PC message manager (消息管理器)"
+    description = (
+        "QQ group chats: the PC message manager's .txt (消息管理器), and QQNT exports "
+        "made with QQChatExporter (.txt, .json, chunked .jsonl)"
+    )
 
     def detect(self, path: Path) -> int:
         best = 0
         for inp in list_inputs(path)[:200]:
-            if PurePosixPath(inp.name).suffix.lower() == ".txt":
-                best = max(best, looks_like_qq(decode_head(inp.head())))
+            suffix = PurePosixPath(inp.name).suffix.lower()
+            if suffix == ".txt":
+                head = decode_head(inp.head())
+                best = max(best, looks_like_qq(head), qq_nt_txt.looks_like_qce_txt(head))
+            elif suffix == ".json" and qq_nt_json.looks_like_qce_json(inp):
+                best = max(best, 95)
+            elif suffix == ".jsonl" and qq_nt_json.looks_like_qce_chunk(inp):
+                best = max(best, 90)
         return best
 
     def files(self, path: Path, options: ImportOptions) -> Iterator[SourceFile]:
-        found = [i for i in list_inputs(path) if looks_like_qq(decode_head(i.head())) > 0]
+        inputs = list_inputs(path)
+        manifests = {i.name: i for i in inputs if qq_nt_json.is_manifest(i)}
+        found = False
+        for inp in inputs:
+            sf = _source(inp, options, manifests)
+            if sf is not None:
+                found = True
+                yield sf
         if not found:
             raise ImportFormatError(
-                f"{path}: not a QQ message-manager .txt export",
-                zh=f"{path}：不是 QQ 消息管理器导出的 .txt 聊天记录",
+                f"{path}: not a QQ export (message-manager .txt, or QQChatExporter .txt/.json)",
+                zh=f"{path}：不是 QQ 聊天记录导出"
+                "（消息管理器 .txt，或 QQChatExporter 的 .txt/.json）",
                 code="not_qq",
             )
-        for inp in found:
-            raw = CountingReader(inp.open())
-            yield SourceFile(inp.label, _records(inp, raw, options), inp.size, raw.position)
+
+
+def _source(
+    inp: InputFile, options: ImportOptions, manifests: dict[str, InputFile]
+) -> SourceFile | None:
+    """The reader for one file of the export, or None when it is none of QQ's."""
+    suffix = PurePosixPath(inp.name).suffix.lower()
+    if suffix == ".json":
+        if inp.name in manifests or not qq_nt_json.looks_like_qce_json(inp):
+            return None  # a chunked export's manifest is read with its chunks
+        pos = LazyPosition()
+        return SourceFile(inp.label, qq_nt_json.records(inp, pos, options), inp.size, pos)
+    if suffix == ".jsonl":
+        if not qq_nt_json.looks_like_qce_chunk(inp):
+            return None
+        manifest = manifests.get(qq_nt_json.manifest_name(inp))
+        info = qq_nt_json.read_chat_info(manifest) if manifest is not None else {}
+        pos = LazyPosition()
+        records = qq_nt_json.chunk_records(inp, info, pos, options)
+        return SourceFile(inp.label, records, inp.size, pos)
+    head = decode_head(inp.head())
+    if qq_nt_txt.looks_like_qce_txt(head) > looks_like_qq(head):
+        raw = CountingReader(inp.open())
+        return SourceFile(inp.label, qq_nt_txt.records(inp, raw, options), inp.size, raw.position)
+    if looks_like_qq(head) > 0:
+        raw = CountingReader(inp.open())
+        return SourceFile(inp.label, _records(inp, raw, options), inp.size, raw.position)
+    return None
 
 
 IMPORTER = QQImporter()
