@@ -8,6 +8,7 @@ box, only the spacing between them does. Every label passes through :func:`esc`.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from html import escape
 from typing import Any
@@ -30,9 +31,7 @@ def line(points: list[tuple[str, float]], *, height: int = 220) -> str:
         return ""
     pad_b, pad_t = 24, 16
     vals = [v for _, v in points]
-    lo, hi = min(vals), max(vals)
-    if hi == lo:
-        hi = lo + 1
+    lo, hi = _nice_range(min(vals), max(vals))
     h = height - pad_b - pad_t
     n = max(1, len(points) - 1)
 
@@ -63,7 +62,7 @@ def bars(
     if not labels:
         return ""
     pad_b, pad_t = 24, 16
-    hi = max([max(vals, default=0) for _, vals, _ in series] + [4])  # ticks 1, 2, 3, 4 at least
+    _, hi = _nice_range(0, max([max(vals, default=0) for _, vals, _ in series] + [4]))
     h = height - pad_b - pad_t
     slot = 100 / len(labels)
     bw = slot * 0.8 / len(series)
@@ -141,6 +140,22 @@ def _grid(pad_t: int, h: float) -> list[str]:
         y = pad_t + h * (1 - k / 4)
         out.append(f'<line x1="0" x2="100%" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
     return out
+
+
+def _nice_range(lo: float, hi: float) -> tuple[float, float]:
+    """``lo``..``hi`` widened so its four gridline steps are round (1, 2, 2.5, 3, 4, 5, 6 or 8 × 10ⁿ):
+    0..13 draws 0, 4, 8, 12, 16 and 20..24 draws 20, 21, 22, 23, 24."""
+    lo, hi = float(lo), float(hi)
+    if hi <= lo:
+        hi = lo + 4
+    mag = 10 ** math.floor(math.log10((hi - lo) / 4))
+    for k in range(3):  # the floor of lo can push the top past 4 steps: try larger ones
+        for m in (1, 2, 2.5, 3, 4, 5, 6, 8):
+            step = m * mag * 10**k
+            base = math.floor(lo / step + 1e-9) * step
+            if base + 4 * step >= hi - 1e-9:
+                return base, base + 4 * step
+    return lo, hi
 
 
 def _ylabels(lo: float, hi: float, pad_t: int, h: float) -> list[str]:
