@@ -143,8 +143,8 @@ def _grid(pad_t: int, h: float) -> list[str]:
 
 
 def _nice_range(lo: float, hi: float) -> tuple[float, float]:
-    """``lo``..``hi`` widened so its four gridline steps are round (1, 2, 2.5, 3, 4, 5, 6 or 8 × 10ⁿ):
-    0..13 draws 0, 4, 8, 12, 16 and 20..24 draws 20, 21, 22, 23, 24."""
+    """``lo``..``hi`` widened so its four gridline steps are round (1, 2, 2.5, 3, 4, 5,
+    6 or 8 × 10ⁿ): 0..13 draws 0, 4, 8, 12, 16 and 20..24 draws 20, 21, 22, 23, 24."""
     lo, hi = float(lo), float(hi)
     if hi <= lo:
         hi = lo + 4
