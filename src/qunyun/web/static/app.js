@@ -32,7 +32,24 @@ async function loadFragment(el) {
   } catch (e) { /* leave the placeholder */ }
 }
 
+// On a phone the section tabs are one row that scrolls sideways: show the current one.
+function showCurrentTab() {
+  const nav = document.querySelector(".side nav");
+  const on = nav && nav.querySelector("a.on");
+  if (!nav) return;
+  if (on && nav.scrollWidth > nav.clientWidth) {
+    const a = on.getBoundingClientRect(), n = nav.getBoundingClientRect();
+    nav.scrollLeft += a.left - n.left - (n.width - a.width) / 2;
+  }
+  // a fade at the right edge while there are more tabs that way
+  const fade = () => nav.classList.toggle("more", nav.scrollLeft + nav.clientWidth < nav.scrollWidth - 2);
+  nav.addEventListener("scroll", fade, { passive: true });
+  window.addEventListener("resize", fade);
+  fade();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  showCurrentTab();
   document.querySelectorAll("[data-job]").forEach(followJob);
   document.querySelectorAll("[data-fragment]").forEach(loadFragment);
 });
