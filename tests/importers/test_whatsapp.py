@@ -94,13 +94,13 @@ def test_android_us_12h_events() -> None:
     assert events[23].payload == {"service": "joined_from_community", "method": "unknown"}
     welcome = "Welcome all! Trail plan:\n1. Meet at 7\n2. Bring water"
     assert events[6].payload == {"type": "text", "text": welcome}
-    assert events[6].source_event_id == f"{gid}:" + stable_id(
+    assert events[6].source_event_id == f"{gid}:20201228210600:" + stable_id(
         "2020-12-28T21:06:00", "Ann Lee", welcome, 0
     )
     assert events[7].payload == {"type": "other", "media": "<Media omitted>"}
     # identical lines in the same minute get distinct, stable ids
     assert events[8].payload == events[9].payload == {"type": "text", "text": "👍"}
-    assert events[9].source_event_id == f"{gid}:" + stable_id(
+    assert events[9].source_event_id == f"{gid}:20201228210700:" + stable_id(
         "2020-12-28T21:07:00", "Bob Stone", "👍", 1
     )
     assert events[10].payload == {"service": "message_deleted"}

@@ -42,6 +42,7 @@ from qunyun.importers.base import (
     find_urls,
     list_inputs,
     stable_id,
+    time_key,
 )
 
 PLATFORM = "irc"
@@ -524,7 +525,7 @@ class _Reader:
         key = stable_id(self.group.external_id, ts.isoformat(), kind, *parts)
         n = self.seen.get(key, 0)
         self.seen[key] = n + 1
-        return f"{self.group.external_id}:{stable_id(key, n)}"
+        return f"{self.group.external_id}:{time_key(ts)}:{stable_id(key, n)}"
 
     def _who(self, nick: str) -> IdentityRef:
         return IdentityRef(PLATFORM, nick.lower(), nick)

@@ -51,6 +51,7 @@ from qunyun.importers.base import (
     list_inputs,
     open_text,
     stable_id,
+    time_key,
 )
 from qunyun.importers.qq_sysmsg import parse_qq_system
 
@@ -240,7 +241,7 @@ class _Reader:
         text = "\n".join(p.lines).strip()
         key = stable_id(self.group.external_id, p.ts.isoformat(), p.sender.external_id, text)
         n = self.dups.occurrence(p.ts, key)
-        eid = f"{self.group.external_id}:{key if n == 0 else stable_id(key, n)}"
+        eid = f"{self.group.external_id}:{time_key(p.ts)}:{key if n == 0 else stable_id(key, n)}"
         if p.is_system:
             yield from parse_qq_system(text, eid, p.ts, self.group)
         else:

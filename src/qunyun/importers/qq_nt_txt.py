@@ -57,6 +57,7 @@ from qunyun.importers.base import (
     Rejected,
     open_text,
     stable_id,
+    time_key,
 )
 from qunyun.importers.qq_nt_content import (
     GRAYTIP_CODE_RE,
@@ -220,7 +221,7 @@ class _Reader:
             msg.extra["reply_quote"] = p.reply
         key = stable_id(group.external_id, ts.isoformat(), p.name, text, p.reply, *p.files)
         n = self.dups.occurrence(ts, key)
-        eid = f"{group.external_id}:{key if n == 0 else stable_id(key, n)}"
+        eid = f"{group.external_id}:{time_key(ts)}:{key if n == 0 else stable_id(key, n)}"
         yield from events(msg, group, eid)
 
 

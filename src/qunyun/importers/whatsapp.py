@@ -46,6 +46,7 @@ from qunyun.importers.base import (
     list_inputs,
     open_text,
     stable_id,
+    time_key,
 )
 from qunyun.importers.whatsapp_lines import HEADER_RE, BadStamp, DateOrder, detect_order, stamp
 from qunyun.importers.whatsapp_system import (
@@ -293,7 +294,8 @@ class _Parser:
         key = (wall, author, text)
         n = self.occ.get(key, 0)
         self.occ[key] = n + 1
-        return f"{self.group.external_id}:{_id_hash(wall, author or '', text, n)}"
+        digest = _id_hash(wall, author or "", text, n)
+        return f"{self.group.external_id}:{time_key(wall)}:{digest}"
 
     # ------------------------------------------------------------------ events
 
