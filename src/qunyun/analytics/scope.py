@@ -95,7 +95,17 @@ def resolve(
     month: str | None = None,
 ) -> Scope:
     """The scope named by CLI/API arguments; defaults to the last full data month."""
-    rows = tuple(find_groups(conn, group))
+    return scope_of(conn, tuple(find_groups(conn, group)), start, end, month)
+
+
+def scope_of(
+    conn: Connection,
+    rows: tuple[Any, ...],
+    start: str | None = None,
+    end: str | None = None,
+    month: str | None = None,
+) -> Scope:
+    """The scope of these group rows over the range the arguments name."""
     if not rows:
         raise UserError(
             "the store has no groups yet: import an export or run `qunyun demo`",

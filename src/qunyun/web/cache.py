@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, func, select
 
 from qunyun.analytics import rollups
-from qunyun.store.schema import imports
+from qunyun.store.schema import imports, rollup_state
 
 T = TypeVar("T")
 
@@ -47,10 +47,15 @@ class _Entry:
     value: Any
 
 
-def _imports(conn: Connection) -> tuple[Any, ...]:
-    """Changes when an import starts or finishes (one small row per import)."""
-    row = conn.execute(select(func.max(imports.c.id), func.max(imports.c.finished_at))).one()
-    return tuple(row)
+def _versions(conn: Connection) -> tuple[int, tuple[Any, ...]]:
+    """The rollup position, and a marker that changes when an import starts or ends
+    (one small row per import), read in one round trip."""
+    s, i = rollup_state.c, imports.c
+    position = select(s.position).where(s.name == rollups.NAME).scalar_subquery()
+    pos, last_id, last_end = conn.execute(
+        select(position, func.max(i.id), func.max(i.finished_at))
+    ).one()
+    return int(pos or 0), (last_id, last_end)
 
 
 class MetricCache:
@@ -80,8 +85,7 @@ class MetricCache:
         seconds old, although it could still be served (for the warm-up thread,
         so that requests find values that have not expired).
         """
-        version = rollups.position(conn)
-        marker = _imports(conn)
+        version, marker = _versions(conn)
         now = self.clock()
         with self._lock:
             entry = self._items.get(key)

@@ -141,15 +141,15 @@ def group_keywords(
     return doc
 
 
-@router.get("/overview")
+@router.get("/overview", response_model=dict[str, Any])
 def get_overview(
     request: Request,
     rng: Range = Depends(),
     actor: Actor = Depends(deps.api_actor),
     c: Connection = Depends(deps.conn),
-) -> dict[str, Any]:
+) -> Response:
     """Totals, day-by-day counts and one row per group, for the groups you can see."""
-    return overview_doc(request, c, actor, rng)
+    return deps.json_response(overview_doc(request, c, actor, rng))
 
 
 def filter_groups(
@@ -232,27 +232,27 @@ def get_group(
     }
 
 
-@router.get("/groups/{group_id}/report")
+@router.get("/groups/{group_id}/report", response_model=dict[str, Any])
 def get_group_report(
     request: Request,
     group_id: PathId,
     rng: Range = Depends(),
     actor: Actor = Depends(deps.api_actor),
     c: Connection = Depends(deps.conn),
-) -> dict[str, Any]:
+) -> Response:
     """Every metric of docs/metrics.md for one group (keywords: see /keywords)."""
-    return group_report(request, c, actor, group_id, rng)
+    return deps.json_response(group_report(request, c, actor, group_id, rng))
 
 
-@router.get("/groups/{group_id}/keywords")
+@router.get("/groups/{group_id}/keywords", response_model=dict[str, Any])
 def get_group_keywords(
     request: Request,
     group_id: PathId,
     rng: Range = Depends(),
     actor: Actor = Depends(deps.api_actor),
     c: Connection = Depends(deps.conn),
-) -> dict[str, Any]:
-    return group_keywords(request, c, actor, group_id, rng)
+) -> Response:
+    return deps.json_response(group_keywords(request, c, actor, group_id, rng))
 
 
 MEDIA = {
