@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import ijson
 
@@ -43,6 +43,7 @@ from qunyun.importers.base import (
     find_urls,
     list_inputs,
 )
+from qunyun.importers.json_stream import objects
 
 PLATFORM = "discord"
 _HEAD_RE = re.compile(rb'^\s*\{\s*"guild"\s*:\s*\{')
@@ -150,26 +151,6 @@ def _looks_like_dce(inp: InputFile) -> bool:
 # --------------------------------------------------------------------------- streaming
 
 
-def _stream(fh: IO[bytes] | CountingReader) -> Iterator[tuple[str, Any]]:
-    """(prefix, value) for the guild, the channel and each message, built one at a time."""
-    builder: ijson.ObjectBuilder | None = None
-    target = ""
-    for prefix, event, value in ijson.parse(fh, use_float=True):
-        if builder is not None:
-            builder.event(event, value)
-            if prefix == target and event in ("end_map", "end_array"):
-                yield target, builder.value
-                builder = None
-            continue
-        if prefix in _BUILT:
-            if event in ("start_map", "start_array"):
-                builder = ijson.ObjectBuilder()
-                builder.event(event, value)
-                target = prefix
-            else:
-                yield prefix, value
-
-
 def _records(inp: InputFile, pos: LazyPosition) -> Iterator[Record]:
     header: dict[str, Any] = {}
     ctx: _Context | None = None
@@ -178,7 +159,7 @@ def _records(inp: InputFile, pos: LazyPosition) -> Iterator[Record]:
         reader = CountingReader(raw)
         pos.reader = reader
         try:
-            for prefix, value in _stream(reader):
+            for prefix, value in objects(reader, _BUILT):
                 if prefix != "messages.item":
                     header[prefix] = value if isinstance(value, dict) else {}
                     continue

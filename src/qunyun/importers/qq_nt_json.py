@@ -32,7 +32,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from pathlib import PurePosixPath
-from typing import IO, Any
+from typing import Any
 
 import ijson
 
@@ -48,6 +48,7 @@ from qunyun.importers.base import (
     Rejected,
     stable_id,
 )
+from qunyun.importers.json_stream import objects
 from qunyun.importers.qq_nt_content import NtMessage, events, group_from_label, group_ref
 
 _HEAD_START_RE = re.compile(rb"^\s*\{")
@@ -100,33 +101,13 @@ def manifest_name(chunk: InputFile) -> str:
 def read_chat_info(inp: InputFile) -> dict[str, Any]:
     """The ``chatInfo`` of a manifest (a small file), streamed all the same."""
     with inp.open() as fh:
-        for prefix, value in _stream(fh):
+        for prefix, value in objects(fh, _BUILT):
             if prefix == "chatInfo" and isinstance(value, dict):
                 return value
     return {}
 
 
 # --------------------------------------------------------------------------- streaming
-
-
-def _stream(fh: IO[bytes] | CountingReader) -> Iterator[tuple[str, Any]]:
-    """(prefix, value) for metadata, chatInfo and each message, built one at a time."""
-    builder: ijson.ObjectBuilder | None = None
-    target = ""
-    for prefix, event, value in ijson.parse(fh, use_float=True):
-        if builder is not None:
-            builder.event(event, value)
-            if prefix == target and event in ("end_map", "end_array"):
-                yield target, builder.value
-                builder = None
-            continue
-        if prefix in _BUILT:
-            if event in ("start_map", "start_array"):
-                builder = ijson.ObjectBuilder()
-                builder.event(event, value)
-                target = prefix
-            else:
-                yield prefix, value
 
 
 class _Chat:
@@ -161,7 +142,7 @@ def records(inp: InputFile, pos: LazyPosition, options: ImportOptions) -> Iterat
         reader = CountingReader(raw)
         pos.reader = reader
         try:
-            for prefix, value in _stream(reader):
+            for prefix, value in objects(reader, _BUILT):
                 if prefix.endswith("chatInfo"):
                     chat = _Chat(inp, value if isinstance(value, dict) else {}, options)
                     if chat.private:

@@ -234,17 +234,18 @@ rollup_state = Table(
     Column("position", BigInteger, nullable=False),
 )
 
+def _group_counts() -> list[Column[int]]:
+    """The counts group_hourly and group_daily both keep (fresh columns per table)."""
+    names = ("messages", "effective", "questions", "bot_messages", "joins", "exits")
+    return [Column(n, Integer, nullable=False, server_default="0") for n in names]
+
+
 group_hourly = Table(
     "group_hourly",
     metadata,
     Column("group_id", Integer, ForeignKey("groups.id"), primary_key=True),
     Column("local_hour", Integer, primary_key=True),
-    Column("messages", Integer, nullable=False, server_default="0"),
-    Column("effective", Integer, nullable=False, server_default="0"),
-    Column("questions", Integer, nullable=False, server_default="0"),
-    Column("bot_messages", Integer, nullable=False, server_default="0"),
-    Column("joins", Integer, nullable=False, server_default="0"),
-    Column("exits", Integer, nullable=False, server_default="0"),
+    *_group_counts(),
     sqlite_with_rowid=False,
 )
 
@@ -255,12 +256,7 @@ group_daily = Table(
     metadata,
     Column("group_id", Integer, ForeignKey("groups.id"), primary_key=True),
     Column("local_day", Integer, primary_key=True),
-    Column("messages", Integer, nullable=False, server_default="0"),
-    Column("effective", Integer, nullable=False, server_default="0"),
-    Column("questions", Integer, nullable=False, server_default="0"),
-    Column("bot_messages", Integer, nullable=False, server_default="0"),
-    Column("joins", Integer, nullable=False, server_default="0"),
-    Column("exits", Integer, nullable=False, server_default="0"),
+    *_group_counts(),
     sqlite_with_rowid=False,
 )
 
