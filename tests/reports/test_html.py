@@ -46,7 +46,8 @@ def test_self_contained_escaped_bilingual(sqlite_engine: Engine) -> None:
         assert not re.search(r"""(src|href)=["']?https?:""", page)
         assert "<script" not in page.lower()
         assert page.count("<svg") >= 4  # members, joins, heatmap, funnel (+ word cloud)
-        assert "invited by 阿甲" in page or "邀请人 阿甲" in page
+        assert "invited by 阿甲" in page or "阿甲 邀请" in page
+        assert "identity:" not in page  # sources are named, in findings too
 
 
 def test_findings_state_what_the_numbers_say(sqlite_engine: Engine) -> None:
@@ -83,3 +84,18 @@ def test_csv_one_row_per_day(sqlite_engine: Engine) -> None:
         "2",
     )
     assert sum(int(r["messages"]) for r in rows) == doc["activity"]["messages"]
+
+
+def test_join_sources_name_the_channel_and_how() -> None:
+    """A link of Ann's and Ann adding someone are two channels, and read as such."""
+    from qunyun.reports.sources import source_label
+
+    def row(method: str, source: str, inviter: str | None = None) -> dict[str, object]:
+        return {"method": method, "source": source, "inviter": inviter}
+
+    assert source_label(row("invited_by", "identity:1", "Ann"), "en") == "invited by Ann"
+    assert source_label(row("invite_link", "identity:1", "Ann"), "en") == "invite link of Ann"
+    assert source_label(row("qr_code", "identity:1", "Ann"), "zh") == "Ann 分享的二维码"
+    assert source_label(row("approved", "", None), "en") == "join request approved"
+    assert source_label(row("invite_link", "https://t.me/+abc", None), "en") == "https://t.me/+abc"
+    assert source_label(row("unknown", "", None), "zh") == "未知"

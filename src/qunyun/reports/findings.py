@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from qunyun.reports.sources import source_label
+
 WEEKDAYS = {
     "zh": ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
     "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
@@ -41,7 +43,7 @@ def findings(doc: dict[str, Any], lang: str = "zh") -> list[str]:
     sources = [s for s in g["by_source"] if s["joins"] and s.get("active_4w") is not None]
     if sources:
         top = max(sources, key=lambda s: s["joins"])
-        name = top["source"] or top["method"]
+        name = source_label(top, lang)
         out.append(
             f"渠道「{name}」带来 {_pct(top['share'])} 的新成员，4 周后仍活跃的占 "
             f"{_pct(top['active_4w'])}。"

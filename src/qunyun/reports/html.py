@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from qunyun.reports import charts
 from qunyun.reports.findings import WEEKDAYS, findings
+from qunyun.reports.sources import source_label
 
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
@@ -59,10 +60,6 @@ LABELS: dict[str, dict[str, str]] = {
         "spoke": "发言",
         "spoke_again": "再次发言",
         "regular": "常驻成员",
-        "invited_by": "邀请人",
-        "method_unknown": "未知",
-        "method_qr_code": "扫码",
-        "method_invite_link": "邀请链接",
     },
     "en": {
         "title": "Community report",
@@ -108,10 +105,6 @@ LABELS: dict[str, dict[str, str]] = {
         "spoke": "Spoke",
         "spoke_again": "Spoke again",
         "regular": "Regulars",
-        "invited_by": "invited by",
-        "method_unknown": "unknown",
-        "method_qr_code": "QR code",
-        "method_invite_link": "invite link",
     },
 }
 
@@ -133,12 +126,6 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x * 100:.0f}%"
 
 
-def _source_label(s: dict[str, Any], t: dict[str, str]) -> str:
-    if s.get("inviter"):
-        return f"{t['invited_by']} {s['inviter']}"
-    return str(s["source"] or t.get(f"method_{s['method']}", s["method"]))
-
-
 def report_context(doc: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
     """What the report's sections need: labels, charts and findings for ``doc``.
 
@@ -150,7 +137,7 @@ def report_context(doc: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
     g, a, f = doc["growth"], doc["activity"], doc["funnel"]
     days = [p["date"] for p in g["by_day"]]
     sources = [
-        (_source_label(s, t), s["joins"], f"{s['joins']:,} · {_pct(s['share'])}")
+        (source_label(s, lang), s["joins"], f"{s['joins']:,} · {_pct(s['share'])}")
         for s in g["by_source"][:10]
     ]
     steps = [
