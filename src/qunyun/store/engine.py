@@ -36,12 +36,6 @@ def make_engine(url: str | None = None) -> Engine:
         if db and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
-        if db and db != ":memory:":
-            # as many pooled connections as the web server runs request threads
-            # (anyio's 40): one beyond the pool is closed after use, and its
-            # successor starts with an empty page cache and runs the PRAGMAs again
-            kwargs["pool_size"] = 40
-            kwargs["max_overflow"] = 40
     try:
         engine = create_engine(parsed, **kwargs)
     except ModuleNotFoundError as exc:
