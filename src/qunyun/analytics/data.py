@@ -12,6 +12,7 @@ tests/analytics/test_agreement.py holds the result equal to the first version.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,7 +25,6 @@ from sqlalchemy import (
     Connection,
     and_,
     case,
-    distinct,
     false,
     func,
     or_,
@@ -34,10 +34,10 @@ from sqlalchemy import (
 from qunyun.analytics import members as members_mod
 from qunyun.analytics.members import day_start, member_before
 from qunyun.analytics.scope import Scope, local_day
+from qunyun.store.queries import placeholders, plain_rows
 from qunyun.store.schema import (
     events,
     group_daily,
-    group_hourly,
     identities,
     join_daily,
     member_daily,
@@ -94,6 +94,8 @@ class ScopeData:
     active_range: int = 0
     active_week: int = 0
     active_month: int = 0
+    #: group id -> its members active in the last 30 days (health's activity)
+    mau: dict[int, int] = field(default_factory=dict)
     #: top persons by effective messages in the range (metrics.top_contributors rows)
     contributors: list[dict[str, Any]] = field(default_factory=list)
     #: lifecycle stage -> members (metrics.lifecycle)
@@ -112,11 +114,11 @@ def load(conn: Connection, scope: Scope) -> ScopeData:
     gids = scope.group_ids
     first, last = scope.first_day, scope.last_day
     _hourly(conn, data)
-    _membership_counts(conn, data)
+    settled = _membership_counts(conn, data)
     _entries_and_exits(conn, data)
     _newcomers(conn, data)
-    _activity(conn, data)
-    data.contributors = _contributors(conn, gids, first, last)
+    _active_by_day(conn, data)
+    _per_member(conn, data, settled)
     j = join_daily.c
     for g, day, method, source, n in conn.execute(
         select(j.group_id, j.local_day, j.method, j.source, j.joins).where(
@@ -135,25 +137,17 @@ def load(conn: Connection, scope: Scope) -> ScopeData:
 
 
 def _hourly(conn: Connection, data: ScopeData) -> None:
-    s, h = data.scope, group_hourly.c
-    q = (
-        select(
-            h.local_hour,
-            func.sum(h.messages),
-            func.sum(h.effective),
-            func.sum(h.questions),
-            func.sum(h.bot_messages),
-            func.sum(h.joins),
-            func.sum(h.exits),
-        )
-        .where(
-            h.group_id.in_(s.group_ids),
-            h.local_hour >= s.first_day * 24,
-            h.local_hour < (s.last_day + 1) * 24,
-        )
-        .group_by(h.local_hour)
+    s = data.scope
+    # a year of a group is 8,760 rows: read as the driver's tuples
+    rows = plain_rows(
+        conn,
+        "SELECT local_hour, sum(messages), sum(effective), sum(questions), "
+        "sum(bot_messages), sum(joins), sum(exits) FROM group_hourly "
+        f"WHERE group_id IN ({placeholders(len(s.group_ids))}) "
+        "AND local_hour >= ? AND local_hour < ? GROUP BY local_hour",
+        (*s.group_ids, s.first_day * 24, (s.last_day + 1) * 24),
     )
-    data.hourly = {int(r[0]): [int(v) for v in r[1:]] for r in conn.execute(q).all()}
+    data.hourly = {int(r[0]): [int(v) for v in r[1:]] for r in rows}
 
 
 def _human(q: Any) -> Any:
@@ -163,25 +157,16 @@ def _human(q: Any) -> Any:
     )
 
 
-def _membership_counts(conn: Connection, data: ScopeData) -> None:
-    """Members at the start and end, those at the end who ever spoke, lifecycle stages."""
-    s, m, d = data.scope, memberships.c, member_daily.c
+def _membership_counts(conn: Connection, data: ScopeData) -> ColumnElement[bool]:
+    """Members at the start and end, those at the end who ever spoke, lifecycle stages.
+
+    Returns the condition "a member at the end who is not new" (settled: active or
+    silent), which :func:`_per_member` splits by whether they spoke lately.
+    """
+    s, m = data.scope, memberships.c
     end = s.last_day
-    # who sent a message in the last SILENT_DAYS days, once per (group, member); joined
-    # to memberships rather than tested per membership with IN, which SQLite
-    # evaluates without an index for pairs
-    speakers = (
-        select(d.group_id, d.identity_id)
-        .where(
-            d.group_id.in_(s.group_ids),
-            d.local_day > end - SILENT_DAYS,
-            d.local_day <= end,
-            d.messages > 0,
-        )
-        .group_by(d.group_id, d.identity_id)
-        .subquery("speakers")
-    )
-    totals = [0] * 7  # start, end, end who spoke, churned, new, settled, settled who spoke
+    totals = [0] * 6  # start, end, end who spoke, churned, new, settled
+    settled_in: list[ColumnElement[bool]] = []
     for tz, ids in members_mod.zones(s).items():
         zone = ZoneInfo(tz)
         entry = func.coalesce(m.first_joined_at, m.first_seen_at)
@@ -189,6 +174,7 @@ def _membership_counts(conn: Connection, data: ScopeData) -> None:
         at_end = member_before(after_end)
         new = entry >= day_start(end - NEW_DAYS + 1, zone)
         settled = and_(at_end, ~new)  # current, not new: active or silent
+        settled_in.append(and_(m.group_id.in_(ids), settled))
         conds: list[ColumnElement[bool]] = [
             member_before(day_start(s.first_day, zone)),
             at_end,
@@ -200,25 +186,11 @@ def _membership_counts(conn: Connection, data: ScopeData) -> None:
         q = _human(select(*(func.sum(case((c, 1), else_=0)) for c in conds))).where(
             m.group_id.in_(ids)
         )
-        spoke = _human(
-            select(func.count())
-            .select_from(speakers)
-            .join(
-                memberships,
-                and_(m.group_id == speakers.c.group_id, m.identity_id == speakers.c.identity_id),
-            )
-        ).where(m.group_id.in_(ids), settled)
-        row = [*conn.execute(q).one(), conn.execute(spoke).scalar()]
-        for i, v in enumerate(row):
+        for i, v in enumerate(conn.execute(q).one()):
             totals[i] += int(v or 0)
     data.members_start, data.members_end, data.members_end_spoken = totals[:3]
-    churned, new_n, settled_n, active = totals[3:]
-    data.stages = {
-        "churned": churned,
-        "new": new_n,
-        "active": active,
-        "silent": settled_n - active,
-    }
+    data.stages = {"churned": totals[3], "new": totals[4], "silent": totals[5]}
+    return or_(*settled_in) if settled_in else false()
 
 
 def _entries_and_exits(conn: Connection, data: ScopeData) -> None:
@@ -246,7 +218,7 @@ def _entries_and_exits(conn: Connection, data: ScopeData) -> None:
 
 def _newcomers(conn: Connection, data: ScopeData) -> None:
     """Members whose first join is in the range, and their days from then on."""
-    s, m, d = data.scope, memberships.c, member_daily.c
+    s, m = data.scope, memberships.c
     lo, hi = members_mod.utc_window(s, s.first_day, s.last_day)
     joined_in_range = and_(m.first_joined_at >= lo, m.first_joined_at < hi)
     q = _human(
@@ -295,16 +267,17 @@ def _newcomers(conn: Connection, data: ScopeData) -> None:
         )
     if not data.newcomers:
         return
-    rows = conn.execute(
-        select(d.group_id, d.identity_id, d.local_day, d.messages, d.effective)
-        .join(memberships, and_(m.group_id == d.group_id, m.identity_id == d.identity_id))
-        .where(
-            d.group_id.in_(s.group_ids),
-            d.local_day >= s.first_day,
-            d.local_day <= s.last_day + LOOK_AHEAD_DAYS,
-            joined_in_range,
-        )
-    ).all()
+    # tens of thousands of rows for a busy group's year: read as the driver's tuples
+    rows = plain_rows(
+        conn,
+        "SELECT d.group_id, d.identity_id, d.local_day, d.messages, d.effective "
+        "FROM member_daily d JOIN memberships m "
+        "ON m.group_id = d.group_id AND m.identity_id = d.identity_id "
+        f"WHERE d.group_id IN ({placeholders(len(s.group_ids))}) "
+        "AND d.local_day >= ? AND d.local_day <= ? "
+        "AND m.first_joined_at >= ? AND m.first_joined_at < ?",
+        (*s.group_ids, s.first_day, s.last_day + LOOK_AHEAD_DAYS, lo, hi),
+    )
     # rows of members just outside the range in another zone may come too: harmless,
     # nothing looks up a member who is not a newcomer
     daily = data.daily
@@ -316,93 +289,109 @@ def _newcomers(conn: Connection, data: ScopeData) -> None:
         days[day] = (msgs, eff)
 
 
-def _activity(conn: Connection, data: ScopeData) -> None:
-    """Members active per day, and distinct active members over three windows."""
+def _active_by_day(conn: Connection, data: ScopeData) -> None:
+    """Members with an effective message on each day of the range."""
     s, d = data.scope, member_daily.c
-    first, last = s.first_day, s.last_day
-    active = and_(d.group_id.in_(s.group_ids), d.effective > 0)
     q = (
         select(d.local_day, func.count())
-        .where(active, d.local_day >= first, d.local_day <= last)
+        .where(
+            d.group_id.in_(s.group_ids),
+            d.effective > 0,
+            d.local_day >= s.first_day,
+            d.local_day <= s.last_day,
+        )
         .group_by(d.local_day)
     )
     data.active_by_day = {int(day): int(n) for day, n in conn.execute(q).all()}
-    ranges = {"range": first, "week": last - 6, "month": last - 29}
-    lo = min(ranges.values())
-    # distinct members per group, summed: the (group, member) pairs of the metrics
-    per_group = (
-        select(
-            *(
-                func.count(distinct(case((d.local_day >= f, d.identity_id)))).label(k)
-                for k, f in ranges.items()
-            )
-        )
-        .where(active, d.local_day >= lo, d.local_day <= last)
-        .group_by(d.group_id)
-        .subquery()
-    )
-    row = conn.execute(select(*(func.sum(c) for c in per_group.c))).one()
-    data.active_range, data.active_week, data.active_month = (int(v or 0) for v in row)
 
 
-def _contributors(conn: Connection, gids: list[int], first: int, last: int) -> list[dict[str, Any]]:
-    """Top persons by effective messages in the range, then messages, then person id.
+def _per_member(conn: Connection, data: ScopeData, settled: ColumnElement[bool]) -> None:
+    """Everything counted per (group, member) over the range and its last 30 days, in
+    one pass over their member-days: distinct active members over three windows (and
+    per group, for health), the settled members who spoke lately (lifecycle
+    "active"), and the top contributors.
 
-    Counted over (human) members of the scope's groups; ``name`` is that of the
-    person's identity whose day in the range comes first (group, day, identity),
-    the one a person with a single identity in the scope always has.
+    Five queries over the same member-days did this before, each grouping them again;
+    the store now groups once and Python sums a row per member.
     """
-    d, m = member_daily.c, memberships.c
-    in_range = and_(d.group_id.in_(gids), d.local_day >= first, d.local_day <= last)
-    of_member = and_(m.group_id == d.group_id, m.identity_id == d.identity_id)
-    # per (group, member) first, then per person: the join to memberships runs once
-    # per member instead of once per member-day
+    s, d, m = data.scope, member_daily.c, memberships.c
+    first, last = s.first_day, s.last_day
+    week, month = last - 6, last - SILENT_DAYS + 1
+    in_range, eff = d.local_day >= first, d.effective > 0
     per_member = (
         select(
             d.group_id,
             d.identity_id,
-            func.sum(d.messages).label("n"),
-            func.sum(d.effective).label("e"),
-            func.sum(case((d.effective > 0, 1), else_=0)).label("a"),
+            func.sum(case((in_range, d.messages), else_=0)).label("n"),
+            func.sum(case((in_range, d.effective), else_=0)).label("e"),
+            func.sum(case((and_(in_range, eff), 1), else_=0)).label("a"),
+            func.min(case((in_range, d.local_day))).label("f"),
+            func.max(case((and_(d.local_day >= week, eff), 1), else_=0)).label("aw"),
+            func.max(case((and_(d.local_day >= month, eff), 1), else_=0)).label("am"),
+            func.max(case((and_(d.local_day >= month, d.messages > 0), 1), else_=0)).label("sm"),
         )
-        .where(in_range)
+        .where(d.group_id.in_(s.group_ids), d.local_day >= min(first, month), d.local_day <= last)
         .group_by(d.group_id, d.identity_id)
         .subquery("per_member")
     )
-    pm = per_member.c
-    eff, msgs = func.sum(pm.e), func.sum(pm.n)
-    q = (
-        _human(
-            select(m.person_id, msgs, eff, func.sum(pm.a))
-            .select_from(per_member)
-            .join(memberships, and_(m.group_id == pm.group_id, m.identity_id == pm.identity_id))
-        )
-        .group_by(m.person_id)
-        .order_by(eff.desc(), msgs.desc(), m.person_id)
-        .limit(TOP_CONTRIBUTORS)
+    pm, i = per_member.c, identities.c
+    human = and_(m.person_id.is_not(None), i.is_bot == false())
+    q = select(
+        pm.group_id,
+        pm.identity_id,
+        pm.n,
+        pm.e,
+        pm.a,
+        pm.f,
+        pm.aw,
+        pm.am,
+        case((and_(human, pm.sm == 1, settled), 1), else_=0),
+        case((human, m.person_id)),
+        i.display_name,
+    ).select_from(
+        per_member.outerjoin(
+            memberships, and_(m.group_id == pm.group_id, m.identity_id == pm.identity_id)
+        ).outerjoin(identities, i.id == m.identity_id)
     )
-    top = [
+    active_range = active_week = spoke_lately = 0
+    mau: Counter[int] = Counter()
+    # person -> [messages, effective, active days, (group, first day, identity), name]
+    persons: dict[int, list[Any]] = {}
+    for g, ident, n, e, a, f, aw, am, spoke, person, name in conn.execute(q):
+        active_range += a > 0
+        active_week += aw
+        if am:
+            mau[g] += 1
+        spoke_lately += spoke
+        if person is None or f is None:
+            continue  # a bot, or only days before the range (its last 30 days)
+        first_key = (g, f, ident)
+        got = persons.get(person)
+        if got is None:
+            persons[person] = [n, e, a, first_key, name]
+        else:
+            got[0] += n
+            got[1] += e
+            got[2] += a
+            if first_key < got[3]:
+                got[3], got[4] = first_key, name
+    data.active_range, data.active_week = active_range, active_week
+    data.active_month, data.mau = sum(mau.values()), dict(mau)
+    data.stages["active"] = spoke_lately
+    data.stages["silent"] -= spoke_lately
+    top = heapq.nsmallest(
+        TOP_CONTRIBUTORS, persons.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0])
+    )
+    data.contributors = [
         {
             "person_id": p,
-            "name": None,
-            "messages": int(n),
-            "effective": int(e),
-            "active_days": int(a),
+            "name": v[4],
+            "messages": int(v[0]),
+            "effective": int(v[1]),
+            "active_days": int(v[2]),
         }
-        for p, n, e, a in conn.execute(q).all()
+        for p, v in top
     ]
-    if top:
-        named = _human(
-            select(m.person_id, identities.c.display_name)
-            .select_from(member_daily)
-            .join(memberships, of_member)
-        ).where(in_range, m.person_id.in_([t["person_id"] for t in top]))
-        names: dict[int, str | None] = {}
-        for p, name in conn.execute(named.order_by(d.group_id, d.local_day, d.identity_id)).all():
-            names.setdefault(p, name)
-        for t in top:
-            t["name"] = names.get(t["person_id"])
-    return top
 
 
 def _inviters(conn: Connection, gids: list[int], sources: set[str]) -> dict[int, str | None]:

@@ -56,16 +56,20 @@ class Inputs:
     medians: dict[int, float | None]
 
 
-def group_health(conn: Connection, scope: Scope) -> dict[str, Any]:
-    return score(scope, gather(conn, scope))
+def group_health(
+    conn: Connection, scope: Scope, mau: dict[int, int] | None = None
+) -> dict[str, Any]:
+    """``mau``: members active in the 30 days to the scope's end per group, when the
+    caller has counted them already (a report's data.load does)."""
+    return score(scope, gather(conn, scope, mau))
 
 
-def gather(conn: Connection, scope: Scope) -> Inputs:
+def gather(conn: Connection, scope: Scope, mau: dict[int, int] | None = None) -> Inputs:
     end = scope.last_day
     gids = scope.group_ids
     return Inputs(
         effective=effective_windows(conn, gids, end),
-        mau=_mau(conn, gids, end),
+        mau=_mau(conn, gids, end) if mau is None else mau,
         counts=_member_counts(conn, scope, end),
         medians=response_medians(conn, scope, end),
     )

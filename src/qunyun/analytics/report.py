@@ -32,7 +32,7 @@ def build(
     start, end = _utc_bounds(scope)
     response = response_mod.section(conn, scope.group_ids, start, end + timedelta(days=7), end)
     firsts = _first_messages(conn, data)
-    health = group_health(conn, scope)
+    health = group_health(conn, scope, data.mau)
     doc = {
         "schema": SCHEMA_VERSION,
         "generated_at": clock.now().isoformat(),

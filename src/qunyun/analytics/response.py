@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 
-from qunyun.store.schema import to_micros
+from qunyun.store.queries import placeholders, plain_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,22 +105,14 @@ def _wait_rows(
     first answer came at or after ``before``.
     """
     pg = conn.dialect.name == "postgresql"
-    ph = "%s" if pg else "?"
     wait = "EXTRACT(EPOCH FROM answered_at - ts) * 1000000" if pg else "answered_at - ts"
     sql = (
-        f"SELECT group_id, CASE WHEN answered_at < {ph} THEN {wait} END FROM questions "
-        f"WHERE group_id IN ({', '.join([ph] * len(gids))}) AND ts >= {ph} AND ts < {ph} "
+        f"SELECT group_id, CASE WHEN answered_at < ? THEN {wait} END FROM questions "
+        f"WHERE group_id IN ({placeholders(len(gids))}) AND ts >= ? AND ts < ? "
         # the (group_id, ts) index yields this order: no sort
         "ORDER BY group_id"
     )
-    times = (before, after, end) if pg else tuple(map(to_micros, (before, after, end)))
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql, (times[0], *gids, times[1], times[2]))
-        rows: list[tuple[int, Any]] = cursor.fetchall()
-    finally:
-        cursor.close()
-    return rows
+    return cast(list[tuple[int, Any]], plain_rows(conn, sql, (before, *gids, after, end)))
 
 
 def section(

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, or_, select
 
 from qunyun.errors import NotFound
-from qunyun.store.schema import groups, memberships
+from qunyun.store.schema import groups, memberships, to_micros
+
+
+def plain_rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` (``?`` placeholders) as the driver's plain tuples.
+
+    For the few reads that return tens of thousands of rows of numbers: SQLAlchemy's
+    result rows cost as much again as the store's scan there. Times are passed as
+    each store keeps them (µs since the epoch in SQLite) and come back that way.
+    """
+    if conn.dialect.name == "postgresql":
+        sql = sql.replace("?", "%s")
+    else:
+        params = tuple(to_micros(p) if isinstance(p, datetime) else p for p in params)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    finally:
+        cursor.close()
+    return rows
+
+
+def placeholders(n: int) -> str:
+    """``?, ?, …`` for an IN list of ``n`` values in :func:`plain_rows` SQL."""
+    return ", ".join(["?"] * n)
 
 
 def is_member() -> ColumnElement[bool]:
