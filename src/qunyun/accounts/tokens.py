@@ -102,11 +102,21 @@ def revoke(conn: Connection, actor: Actor, token_id: int) -> dict[str, Any]:
 
 def user_for(conn: Connection, token: str) -> int | None:
     """The user id of a valid, unrevoked token of an enabled user, else None."""
+    user = owner_of(conn, token)
+    return None if user is None else user.id
+
+
+def owner_of(conn: Connection, token: str) -> users_mod.User | None:
+    """The enabled user a valid, unrevoked token belongs to, else None.
+
+    One query for token and user: every API request asks.
+    """
     if not token.startswith(PREFIX):
         return None
     t = api_tokens.c
     row = conn.execute(
-        select(t.id, t.user_id, t.last_used_at)
+        select(users, t.id.label("token_id"), t.last_used_at)
+        .select_from(api_tokens)
         .join(users, users.c.id == t.user_id)
         .where(
             t.secret_hash == digest(token[len(PREFIX) :]),
@@ -118,5 +128,5 @@ def user_for(conn: Connection, token: str) -> int | None:
         return None
     now = clock.now()
     if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
-        conn.execute(update(api_tokens).where(t.id == row.id).values(last_used_at=now))
-    return int(row.user_id)
+        conn.execute(update(api_tokens).where(t.id == row.token_id).values(last_used_at=now))
+    return users_mod.acting(conn, row)

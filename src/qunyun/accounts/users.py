@@ -58,14 +58,19 @@ class User:
         )
 
 
-def _user(conn: Connection, row: Any) -> User:
-    gids = tuple(
-        conn.execute(
-            select(user_groups.c.group_id)
-            .where(user_groups.c.user_id == row.id)
-            .order_by(user_groups.c.group_id)
-        ).scalars()
-    )
+def _user(conn: Connection, row: Any, *, only_scoped_groups: bool = False) -> User:
+    """``only_scoped_groups``: read the group list only when it limits what the user
+    sees (not for owners, admins or all-groups users), for the per-request lookup."""
+    sees_all = bool(row.all_groups) or Role(row.role).at_least(Role.admin)
+    gids: tuple[int, ...] = ()
+    if not (only_scoped_groups and sees_all):
+        gids = tuple(
+            conn.execute(
+                select(user_groups.c.group_id)
+                .where(user_groups.c.user_id == row.id)
+                .order_by(user_groups.c.group_id)
+            ).scalars()
+        )
     return User(
         id=row.id,
         name=row.name,
@@ -96,6 +101,11 @@ def get(conn: Connection, user_id: int) -> User:
     if row is None:
         raise NotFound(f"no user {user_id}", zh=f"没有用户 {user_id}")
     return _user(conn, row)
+
+
+def acting(conn: Connection, row: Any) -> User:
+    """The user of a ``users`` row found while authenticating a request (see _user)."""
+    return _user(conn, row, only_scoped_groups=True)
 
 
 def by_name(conn: Connection, name: str) -> User:

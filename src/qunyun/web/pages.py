@@ -20,6 +20,7 @@ from qunyun.web import deps
 from qunyun.web.api import auth as auth_api
 from qunyun.web.api.metrics import (
     Range,
+    date_range,
     filter_groups,
     group_keywords,
     group_report,
@@ -191,7 +192,7 @@ def _range_ctx(doc_scope: dict[str, Any], rng: Range) -> dict[str, Any]:
 
 @router.get("/", response_class=HTMLResponse)
 def overview_page(
-    request: Request, rng: Range = Depends(), c: Connection = Depends(deps.conn)
+    request: Request, rng: Range = Depends(date_range), c: Connection = Depends(deps.conn)
 ) -> Response:
     actor = viewer(request)
     if not _has_groups(c, actor):
@@ -236,7 +237,7 @@ def groups_page(
     sort: str = Query("messages", max_length=20),
     order: str = Query("desc", max_length=4),
     offset: int = Query(0, ge=0),
-    rng: Range = Depends(),
+    rng: Range = Depends(date_range),
     c: Connection = Depends(deps.conn),
 ) -> Response:
     actor = viewer(request)
@@ -275,7 +276,10 @@ def groups_page(
 
 @router.get("/groups/{group_id}", response_class=HTMLResponse)
 def group_page(
-    request: Request, group_id: int, rng: Range = Depends(), c: Connection = Depends(deps.conn)
+    request: Request,
+    group_id: int,
+    rng: Range = Depends(date_range),
+    c: Connection = Depends(deps.conn),
 ) -> Response:
     actor = viewer(request)
     doc = group_report(request, c, actor, group_id, rng)
@@ -295,7 +299,10 @@ def group_page(
 
 @router.get("/groups/{group_id}/keywords", response_class=HTMLResponse)
 def group_keywords_fragment(
-    request: Request, group_id: int, rng: Range = Depends(), c: Connection = Depends(deps.conn)
+    request: Request,
+    group_id: int,
+    rng: Range = Depends(date_range),
+    c: Connection = Depends(deps.conn),
 ) -> Response:
     actor = viewer(request)
     kw = group_keywords(request, c, actor, group_id, rng)

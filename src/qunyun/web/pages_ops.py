@@ -16,7 +16,7 @@ from qunyun.errors import UserError
 from qunyun.jobs import queue
 from qunyun.web import deps
 from qunyun.web.api.imports import start_import
-from qunyun.web.api.metrics import MEDIA, Range, render_report
+from qunyun.web.api.metrics import MEDIA, Range, date_range, render_report
 from qunyun.web.pages import group_choices, viewer, writer
 from qunyun.web.render import page, pager
 
@@ -100,7 +100,7 @@ def report_download(
     group: str = Query("", max_length=20),
     fmt: str = Query("html", alias="format", max_length=4),
     lang: str = Query("zh", max_length=2),
-    rng: Range = Depends(),
+    rng: Range = Depends(date_range),
     c: Connection = Depends(deps.conn),
 ) -> Response:
     actor = viewer(request)

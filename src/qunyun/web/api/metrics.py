@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,27 +36,30 @@ GROUP_SORTS = (
 )
 
 
+@dataclass(frozen=True)
 class Range:
-    """The date-range query parameters every metric takes."""
+    """The date range a metric request names (see :func:`date_range`)."""
 
-    def __init__(
-        self,
-        month: str | None = Query(None, max_length=7, description="YYYY-MM"),
-        start: str | None = Query(None, alias="from", max_length=10, description="YYYY-MM-DD"),
-        end: str | None = Query(None, alias="to", max_length=10, description="YYYY-MM-DD"),
-    ) -> None:
-        self.month, self.start, self.end = month, start, end
+    month: str | None = None
+    start: str | None = None
+    end: str | None = None
 
     def scope(self, c: Connection, actor: Actor, group_id: int | None = None) -> Scope:
-        if group_id is not None:
-            # a missing group is "not found" (404) as on /groups/{id}, not a 400 from
-            # the CLI's group lookup (which would also match titles containing the id)
-            actor.require_group(group_id)
-            if c.execute(select(groups.c.id).where(groups.c.id == group_id)).first() is None:
-                raise NotFound(f"no group {group_id}", zh=f"没有群 {group_id}")
+        # a missing or hidden group is a 404/403 as on /groups/{id}, not a 400 from
+        # the CLI's group lookup (which would also match titles containing the id)
         return scopes.for_request(
             c, actor, group_id, month=self.month, start=self.start, end=self.end
         )
+
+
+async def date_range(
+    month: str | None = Query(None, max_length=7, description="YYYY-MM"),
+    start: str | None = Query(None, alias="from", max_length=10, description="YYYY-MM-DD"),
+    end: str | None = Query(None, alias="to", max_length=10, description="YYYY-MM-DD"),
+) -> Range:
+    """The query parameters every metric takes (``async``: a plain function would be
+    run in a worker thread, a hand-off that costs more than this)."""
+    return Range(month, start, end)
 
 
 def _key(name: str, scope: Scope, *extra: Any) -> tuple[Any, ...]:
@@ -142,14 +146,11 @@ def group_keywords(
 
 
 @router.get("/overview", response_model=dict[str, Any])
-def get_overview(
-    request: Request,
-    rng: Range = Depends(),
-    actor: Actor = Depends(deps.api_actor),
-    c: Connection = Depends(deps.conn),
-) -> Response:
+async def get_overview(request: Request, rng: Range = Depends(date_range)) -> Response:
     """Totals, day-by-day counts and one row per group, for the groups you can see."""
-    return deps.json_response(overview_doc(request, c, actor, rng))
+    return await deps.api_read(
+        request, lambda c, actor: deps.json_response(overview_doc(request, c, actor, rng))
+    )
 
 
 def filter_groups(
@@ -184,7 +185,7 @@ def filter_groups(
 
 
 @router.get("/groups", response_model=Page)
-def list_groups(
+async def list_groups(
     request: Request,
     q: str | None = Query(None, max_length=100, description="part of the title or id"),
     platform: str | None = Query(None, max_length=32),
@@ -193,20 +194,22 @@ def list_groups(
     order: Literal["asc", "desc"] = "desc",
     limit: int = Query(50, ge=1, le=1000),
     offset: Offset = 0,
-    rng: Range = Depends(),
-    actor: Actor = Depends(deps.api_actor),
-    c: Connection = Depends(deps.conn),
+    rng: Range = Depends(date_range),
 ) -> dict[str, Any]:
     """Groups with their numbers for the range (default: the last 30 days of data)."""
-    rows = filter_groups(
-        overview_doc(request, c, actor, rng)["groups"],
-        q=q,
-        platform=platform,
-        dying=dying,
-        sort=sort,
-        order=order,
-    )
-    return deps.page_of(limit, offset, len(rows), rows[offset : offset + limit])
+
+    def work(c: Connection, actor: Actor) -> dict[str, Any]:
+        rows = filter_groups(
+            overview_doc(request, c, actor, rng)["groups"],
+            q=q,
+            platform=platform,
+            dying=dying,
+            sort=sort,
+            order=order,
+        )
+        return deps.page_of(limit, offset, len(rows), rows[offset : offset + limit])
+
+    return await deps.api_read(request, work)
 
 
 @router.get("/groups/{group_id}")
@@ -233,26 +236,24 @@ def get_group(
 
 
 @router.get("/groups/{group_id}/report", response_model=dict[str, Any])
-def get_group_report(
-    request: Request,
-    group_id: PathId,
-    rng: Range = Depends(),
-    actor: Actor = Depends(deps.api_actor),
-    c: Connection = Depends(deps.conn),
+async def get_group_report(
+    request: Request, group_id: PathId, rng: Range = Depends(date_range)
 ) -> Response:
     """Every metric of docs/metrics.md for one group (keywords: see /keywords)."""
-    return deps.json_response(group_report(request, c, actor, group_id, rng))
+    return await deps.api_read(
+        request,
+        lambda c, actor: deps.json_response(group_report(request, c, actor, group_id, rng)),
+    )
 
 
 @router.get("/groups/{group_id}/keywords", response_model=dict[str, Any])
-def get_group_keywords(
-    request: Request,
-    group_id: PathId,
-    rng: Range = Depends(),
-    actor: Actor = Depends(deps.api_actor),
-    c: Connection = Depends(deps.conn),
+async def get_group_keywords(
+    request: Request, group_id: PathId, rng: Range = Depends(date_range)
 ) -> Response:
-    return deps.json_response(group_keywords(request, c, actor, group_id, rng))
+    return await deps.api_read(
+        request,
+        lambda c, actor: deps.json_response(group_keywords(request, c, actor, group_id, rng)),
+    )
 
 
 MEDIA = {
@@ -303,7 +304,7 @@ def monthly_report(
     ),
     fmt: Literal["html", "pdf", "json", "csv"] = Query("html", alias="format"),
     lang: Literal["zh", "en"] = "zh",
-    rng: Range = Depends(),
+    rng: Range = Depends(date_range),
     actor: Actor = Depends(deps.api_actor),
     c: Connection = Depends(deps.conn),
 ) -> Response:
