@@ -34,6 +34,24 @@ def _count(db: Path, sql: str) -> int:
         eng.dispose()
 
 
+def _running_with(arg: str) -> bool:
+    """Whether a live process has ``arg`` on its command line (Linux /proc; else False)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return False
+    for p in proc.iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            argv = (p / "cmdline").read_bytes().split(b"\0")
+            state = (p / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if arg.encode() in argv and state != "Z":
+            return True
+    return False
+
+
 def test_sigkill_then_rerun(tmp_path: Path) -> None:
     export = tmp_path / "WhatsApp Chat with Kill Test.txt"
     n = 30_000
@@ -61,6 +79,12 @@ def test_sigkill_then_rerun(tmp_path: Path) -> None:
     if killed:
         os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    if killed:
+        # the reader child the import forked must not outlive its writer
+        deadline = time.monotonic() + 20
+        while _running_with(str(export)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _running_with(str(export)), "the import's reader process was orphaned"
     partial = _count(db, "SELECT count(*) FROM events")
     assert 0 < partial <= n
     # consistent: every stored message is counted in exactly one membership row

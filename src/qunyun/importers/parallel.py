@@ -12,7 +12,10 @@ To the caller it looks like ``importer.files(path, options)``, with packed event
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,23 +43,36 @@ class PackedFile:
     position: Callable[[], int]
 
 
-def _child(importer: Importer, path: Path, options: ImportOptions, pack: Packer, q: Any) -> None:
+def _child(
+    importer: Importer, path: Path, options: ImportOptions, pack: Packer, q: Any, parent: int
+) -> None:
+    # A writer killed outright (SIGKILL, OOM) neither reads the queue again nor
+    # terminates this process, which would then wait forever on a full queue or on
+    # flushing it at exit: leave as soon as the parent is gone.
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    put = q.put
     try:
         for sf in importer.files(path, options):
-            q.put(("file", sf.label, sf.size))
+            put(("file", sf.label, sf.size))
             batch: list[Any] = []
             for rec in sf.records:
                 batch.append(pack(rec) if isinstance(rec, Event) else rec)
                 if len(batch) >= RECORDS_PER_BATCH:
-                    q.put(("records", batch, sf.position()))
+                    put(("records", batch, sf.position()))
                     batch = []
-            q.put(("records", batch, sf.position()))
-            q.put(("end", None, None))
-        q.put(("done", None, None))
+            put(("records", batch, sf.position()))
+            put(("end", None, None))
+        put(("done", None, None))
     except UserError as exc:
-        q.put(("user_error", (type(exc).__name__, exc.message, exc.zh, exc.code), None))
+        put(("user_error", (type(exc).__name__, exc.message, exc.zh, exc.code), None))
     except BaseException as exc:
-        q.put(("error", f"{type(exc).__name__}: {exc}", None))
+        put(("error", f"{type(exc).__name__}: {exc}", None))
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 class _Remote:
@@ -112,7 +128,7 @@ def files_in_child(
     """``importer.files(path, options)`` parsed in a child process, events packed by ``pack``."""
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
     q = ctx.Queue(maxsize=MAX_BATCHES_IN_FLIGHT)
-    args = (importer, path, options, pack or Packer(), q)
+    args = (importer, path, options, pack or Packer(), q, os.getpid())
     proc = ctx.Process(target=_child, args=args, daemon=True)
     proc.start()
     try:
