@@ -85,6 +85,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "range.month": ("月份", "Month"),
     "range.last30": ("最近 30 天", "Last 30 days"),
     "range.apply": ("查看", "Show"),
+    "groups.filter": ("筛选", "Filter"),
     "range.to": ("至", "to"),
     "overview.title": ("社群总览", "Community overview"),
     "overview.groups": ("群", "Groups"),
