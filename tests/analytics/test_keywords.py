@@ -9,6 +9,7 @@ import pytest
 from qunyun.analytics import keywords
 from qunyun.analytics.keywords import Tokenizer, builtin_stopwords, read_stopwords
 from qunyun.analytics.lemmas import singular
+from qunyun.errors import ConfigError
 
 
 @pytest.mark.parametrize(
@@ -68,6 +69,18 @@ def test_user_dictionary_keeps_words_whole(tokenizer: Tokenizer, tmp_path: Path)
     tokenizer.load_user_dict(user)
     assert tokenizer.tokenize("我在学习强化学习") == ["学习", "强化学习"]
     assert tokenizer.tokenize("基金定投真的能赚钱吗？") == ["基金定投", "赚钱"]
+
+
+def test_user_dictionary_with_a_bom_and_a_bad_line(tokenizer: Tokenizer, tmp_path: Path) -> None:
+    user = tmp_path / "user.txt"
+    user.write_text("\ufeff社群运营 30\n\n拉新 裂变 活动 n\n", encoding="utf-8")
+    bad = r"user\.txt, line 3: expected 'word \[frequency\] \[tag\]'"
+    with pytest.raises(ConfigError, match=bad):
+        tokenizer.load_user_dict(user)
+    # the lines before the bad one were read, BOM and all
+    assert "社群运营" in tokenizer.tokenize("我们聊社群运营")
+    with pytest.raises(ConfigError, match="cannot read the user dictionary"):
+        tokenizer.load_user_dict(tmp_path / "missing.txt")
 
 
 def test_add_word_matches_any_case(default_is_shared: Tokenizer) -> None:

@@ -19,7 +19,6 @@ it is created (see docs/keywords.md):
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import threading
@@ -31,6 +30,7 @@ from typing import Any
 
 from qunyun.analytics.lemmas import singular
 from qunyun.analytics.terms import TermCounter, Trend, count_by_period, top_terms, trends
+from qunyun.errors import ConfigError
 
 __all__ = [
     "TermCounter",
@@ -171,7 +171,7 @@ class Tokenizer:
         if len(cache) > _TOKEN_CACHE_LIMIT:
             cache.clear()
         out: list[str] = []
-        for raw in seg.cut(block, HMM=self._hmm):
+        for raw in seg.cut(block, self._hmm):
             term = cache.get(raw, _UNSEEN)
             if term is _UNSEEN:
                 term = cache[raw] = self._term(raw)
@@ -202,12 +202,12 @@ class Tokenizer:
         """
         seg = self._segmenter()
         for form in dict.fromkeys([word, word.lower()]):
-            seg.add_word(form, freq)
+            seg.add_word(form, freq, None)
         self._clear_caches()
 
     def load_user_dict(self, path: str | Path) -> None:
         """Add the words of a jieba user dictionary: ``word [freq] [tag]`` per line."""
-        self._segmenter().load_userdict(str(path))
+        _load_user_dict(self._segmenter(), Path(path))
         self._clear_caches()
 
     def add_stopwords(self, words: Iterable[str]) -> None:
@@ -220,20 +220,50 @@ class Tokenizer:
         self._blocks.clear()
 
     def _segmenter(self) -> Any:
-        """The jieba tokenizer, loaded on first use; quiet unless something fails."""
+        """The segmenter, with its dictionary loaded on first use."""
         if self._jieba is None:
             with self._lock:
                 if self._jieba is None:
-                    import jieba
+                    import rjieba
 
-                    logging.getLogger("jieba").setLevel(logging.WARNING)
-                    seg = jieba.Tokenizer()
-                    seg.initialize()
+                    seg = rjieba.Jieba()
                     for path in self._user_dicts:
-                        seg.load_userdict(str(path))
-                    self._han_block = jieba.re_han_default
+                        _load_user_dict(seg, path)
+                    self._han_block = HAN_BLOCK
                     self._jieba = seg
         return self._jieba
+
+
+#: runs of text jieba segments one at a time (jieba's own ``re_han_default``)
+HAN_BLOCK = re.compile(r"([\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]+)")
+
+
+def _load_user_dict(seg: Any, path: Path) -> None:
+    """Add a jieba user dictionary: ``word [freq] [tag]`` per line, UTF-8.
+
+    jieba's own format, so dictionaries made for jieba work unchanged; a line that
+    does not fit is an error naming the file and line.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read the user dictionary {path}: {exc}", zh=f"无法读取用户词典 {path}：{exc}"
+        ) from exc
+    for n, line in enumerate(text.splitlines(), 1):
+        parts = line.strip().split()
+        if not parts:
+            continue
+        word, rest = parts[0], parts[1:]
+        freq: int | None = None
+        if rest and rest[0].isdigit():
+            freq, rest = int(rest[0]), rest[1:]
+        if len(rest) > 1:
+            raise ConfigError(
+                f"{path}, line {n}: expected 'word [frequency] [tag]', got {line.strip()!r}",
+                zh=f"{path} 第 {n} 行：应为“词 [词频] [词性]”，实为 {line.strip()!r}",
+            )
+        seg.add_word(word, freq, rest[0] if rest else None)
 
 
 _default: Tokenizer | None = None
