@@ -250,7 +250,10 @@ class Rollups:
             # questions this batch may answer (the new ones among them); see ANSWER
             cursor.executemany(
                 ANSWER.replace("?", "%s") if pg else ANSWER,
-                [(g, from_micros(u * _HOUR_US) if pg else u * _HOUR_US) for g, u in lows.items()],
+                [
+                    (g, g, from_micros(u * _HOUR_US) if pg else u * _HOUR_US)
+                    for g, u in lows.items()
+                ],
             )
             if joins:
                 cursor.executemany(
@@ -270,7 +273,10 @@ class Rollups:
 #: in log order (time, then id) by another human, as docs/metrics.md defines it;
 #: the (group_id, ts) index of the log finds it in a step or two. Events arriving in
 #: time order leave only the batch's own questions to search; an old message
-#: arriving late re-finds the answers it may precede. Parameters: group id, instant.
+#: arriving late re-finds the answers it may precede. The two kinds of question are
+#: picked by two ranges of the (group_id, answered_at) index: written as one
+#: ``answered_at IS NULL OR answered_at > ?``, SQLite walked every question the group
+#: ever had, on every batch. Parameters: group id, group id, instant.
 ANSWER = (
     "UPDATE questions SET answered_at = ("
     "SELECT e.ts FROM events e JOIN identities s ON s.id = e.actor_id "
@@ -278,7 +284,9 @@ ANSWER = (
     "AND (e.ts > questions.ts OR e.id > questions.event_id) "
     "AND e.kind = 'message' AND e.actor_id <> questions.actor_id AND s.is_bot = false "
     "ORDER BY e.ts LIMIT 1) "
-    "WHERE group_id = ? AND (answered_at IS NULL OR answered_at > ?)"
+    "WHERE event_id IN ("
+    "SELECT event_id FROM questions WHERE group_id = ? AND answered_at IS NULL "
+    "UNION ALL SELECT event_id FROM questions WHERE group_id = ? AND answered_at > ?)"
 )
 
 
