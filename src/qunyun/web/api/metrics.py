@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -235,25 +236,29 @@ def get_group(
     }
 
 
+GroupDoc = Callable[[Request, Connection, Actor, int, Range], dict[str, Any]]
+
+
+async def _group_json(request: Request, group_id: int, rng: Range, doc: GroupDoc) -> Response:
+    """A group's cached metric document as JSON, in one worker-thread hand-off."""
+    return await deps.api_read(
+        request, lambda c, actor: deps.json_response(doc(request, c, actor, group_id, rng))
+    )
+
+
 @router.get("/groups/{group_id}/report", response_model=dict[str, Any])
 async def get_group_report(
     request: Request, group_id: PathId, rng: Range = Depends(date_range)
 ) -> Response:
     """Every metric of docs/metrics.md for one group (keywords: see /keywords)."""
-    return await deps.api_read(
-        request,
-        lambda c, actor: deps.json_response(group_report(request, c, actor, group_id, rng)),
-    )
+    return await _group_json(request, group_id, rng, group_report)
 
 
 @router.get("/groups/{group_id}/keywords", response_model=dict[str, Any])
 async def get_group_keywords(
     request: Request, group_id: PathId, rng: Range = Depends(date_range)
 ) -> Response:
-    return await deps.api_read(
-        request,
-        lambda c, actor: deps.json_response(group_keywords(request, c, actor, group_id, rng)),
-    )
+    return await _group_json(request, group_id, rng, group_keywords)
 
 
 MEDIA = {
