@@ -153,6 +153,24 @@ class MetricsContract(EngineContract):
         assert (d["effective_per_week_prior"], d["effective_per_week_recent"]) == (10.0, 1.0)
         assert d["change"] == -0.9
 
+    def test_first_message_after_joining_not_before(self, engine: Engine) -> None:
+        """E wrote in February before any join in the history, then joined in March: the
+        wait to speak runs from the join to the March message, a day later."""
+        e = IdentityRef("wechat", "wxid_e", "E")
+        evs = [
+            msg(20, at(2, 20, 10), e, "早"),
+            Event("t", "je", Kind.JOIN, at(3, 8, 10), G, e, e, {"method": "qr_code"}),
+            msg(21, at(3, 9, 10), e, "又回来了"),
+        ]
+        ing, fold = Ingester(group_tz="Asia/Shanghai"), rollups.Rollups()
+        with engine.begin() as conn:
+            fold.on_written(conn, ing.write(conn, evs))
+        with engine.connect() as conn:
+            n = report.build(conn, resolve(conn, None, month="2024-03"), keywords=False)
+        assert n["newcomers"]["joined"] == 1
+        assert n["newcomers"]["median_hours_to_first_message"] == 24.0
+        assert n["newcomers"]["spoke_within_7d"] == 1
+
 
 class TestMetricsSqlite(MetricsContract):
     engine_name = "sqlite"

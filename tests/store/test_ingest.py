@@ -12,7 +12,7 @@ from qunyun.events import Event, JoinMethod, Kind
 from qunyun.store.ingest import Ingester
 from qunyun.store.queries import is_member
 from qunyun.store.schema import events, groups, identities, identity_names, memberships, persons
-from qunyun.testing.factories import group, join, leave, message, person
+from qunyun.testing.factories import at, group, join, leave, message, person
 from tests.conftest import EngineContract
 
 alice, bob, carol = person("1", name="Alice"), person("2", name="Bob"), person("3", name="Carol")
@@ -41,6 +41,7 @@ def membership_rows(engine: Engine) -> list[tuple[object, ...]]:
             m.first_seen_at,
             m.last_seen_at,
             m.message_count,
+            m.first_message_at,
         )
         .join(identities, identities.c.id == m.identity_id)
         .order_by(identities.c.external_id)
@@ -100,6 +101,8 @@ class IngestContract(EngineContract):
         assert b[5] == "invited_by" and b[10] == 2
         assert b[4] == "leave" and b[2] > b[3]  # rejoined after leaving
         assert c[4] == "kick" and c[2] is None  # seen only when inviting, then kicked
+        # first messages: Alice at minute 1, Bob at 3 (not his join at 2), Carol none
+        assert (a[11], b[11], c[11]) == (at(1), at(3), None)
         with engine.connect() as conn:
             current = (
                 conn.execute(
@@ -140,6 +143,16 @@ class IngestContract(EngineContract):
         with engine.connect() as conn:
             name = conn.execute(select(identities.c.display_name)).scalar()
         assert name == "New Name"
+
+    def test_first_message_is_the_earliest_whatever_the_order(self, engine: Engine) -> None:
+        ing = Ingester(group_tz="Asia/Shanghai")
+        write(engine, [message("late", alice, 50)], ing)
+        write(engine, [join("j", alice, 10), leave("l", alice, 20)], ing)
+        assert membership_rows(engine)[0][11] == at(50)
+        write(engine, [message("early", alice, 5)], ing)  # an older export, imported later
+        assert membership_rows(engine)[0][11] == at(5)
+        write(engine, [message("later", alice, 60)], ing)
+        assert membership_rows(engine)[0][11] == at(5)
 
     def test_member_kinds_only_touch_targets(self, engine: Engine) -> None:
         ev = Event("test", "x1", Kind.KICK, HISTORY[0].ts, group(), alice, bob, {"reason": "spam"})

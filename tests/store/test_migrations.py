@@ -12,7 +12,7 @@ from qunyun.analytics import rollups
 from qunyun.demo import generate
 from qunyun.store.engine import alembic_config, migrate
 from qunyun.store.ingest import Ingester
-from qunyun.store.schema import metadata, questions
+from qunyun.store.schema import memberships, metadata, questions
 from tests.conftest import EngineContract
 
 
@@ -47,6 +47,23 @@ class MigrationContract(EngineContract):
         command.upgrade(cfg, "head")
         with engine.connect() as conn:
             assert sorted(tuple(r) for r in conn.execute(select(questions))) == folded
+
+    def test_0007_finds_the_first_messages_the_ingester_keeps(self, engine: Engine) -> None:
+        plan = generate(groups=2, members=120, days=30, seed=11)
+        ing = Ingester(group_tz="Asia/Shanghai")
+        with engine.begin() as conn:
+            ing.write(conn, list(plan.events()))
+        m = memberships.c
+        q = select(m.group_id, m.identity_id, m.first_message_at).order_by(m.id)
+        with engine.connect() as conn:
+            kept = [tuple(r) for r in conn.execute(q)]
+        assert sum(r[2] is not None for r in kept) > 30
+        assert any(r[2] is None for r in kept)
+        cfg = alembic_config(engine)
+        command.downgrade(cfg, "0006")
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            assert [tuple(r) for r in conn.execute(q)] == kept
 
 
 class TestMigrationsSqlite(MigrationContract):

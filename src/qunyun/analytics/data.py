@@ -13,13 +13,15 @@ tests/analytics/test_agreement.py holds the result equal to the first version.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -34,7 +36,7 @@ from sqlalchemy import (
 from qunyun.analytics import members as members_mod
 from qunyun.analytics.members import day_start, member_before
 from qunyun.analytics.scope import Scope, local_day
-from qunyun.store.queries import placeholders, plain_rows
+from qunyun.store.queries import instant, placeholders, plain_rows
 from qunyun.store.schema import (
     events,
     group_daily,
@@ -52,9 +54,12 @@ SILENT_DAYS = 30  # lifecycle: "silent" = no message in this many days
 TOP_CONTRIBUTORS = 10
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
-    """A human's membership of one group, with its days in local time."""
+class Member(NamedTuple):
+    """A human's membership of one group, with its days in local time.
+
+    A named tuple: a busy group's year has thousands of newcomers, and a frozen
+    dataclass took four times as long to make.
+    """
 
     group_id: int
     identity_id: int
@@ -66,6 +71,26 @@ class Member:
     join_method: str
     channel: str  # channel code, invite link, "identity:<id>" of inviter, or ""
     message_count: int
+    first_message_at: datetime | None = None  # earliest message in the group, ever
+
+
+class Days(NamedTuple):
+    """A newcomer's local days with messages, and with effective messages, ascending."""
+
+    spoke: list[int]
+    active: list[int]
+
+    def spoke_from(self, day: int) -> list[int]:
+        """The days with messages on or after ``day``."""
+        return self.spoke[bisect_left(self.spoke, day) :]
+
+    def active_between(self, first: int, last: int) -> int:
+        """How many days in [first, last] had an effective message."""
+        a = self.active
+        return bisect_left(a, last + 1) - bisect_left(a, first)
+
+
+NO_DAYS = Days([], [])
 
 
 @dataclass
@@ -85,9 +110,9 @@ class ScopeData:
     exits: Counter[int] = field(default_factory=Counter)
     #: members whose first join is in the range
     newcomers: list[Member] = field(default_factory=list)
-    #: (group_id, identity_id) of a newcomer -> {local_day: (messages, effective)},
-    #: from the range's first day to LOOK_AHEAD_DAYS past its end
-    daily: dict[tuple[int, int], dict[int, tuple[int, int]]] = field(default_factory=dict)
+    #: (group_id, identity_id) of a newcomer -> their days with messages, from the
+    #: range's first day to LOOK_AHEAD_DAYS past its end (absent: none)
+    daily: dict[tuple[int, int], Days] = field(default_factory=dict)
     #: local day -> members with an effective message that day (days of the range)
     active_by_day: dict[int, int] = field(default_factory=dict)
     #: distinct (group, member) pairs active in the range, its last 7 and last 30 days
@@ -217,76 +242,92 @@ def _entries_and_exits(conn: Connection, data: ScopeData) -> None:
 
 
 def _newcomers(conn: Connection, data: ScopeData) -> None:
-    """Members whose first join is in the range, and their days from then on."""
-    s, m = data.scope, memberships.c
+    """Members whose first join is in the range, and their days from then on.
+
+    Read as the driver's tuples: through SQLAlchemy's rows and time type, a busy
+    group's few thousand newcomers cost three times the store's search.
+    """
+    s = data.scope
     lo, hi = members_mod.utc_window(s, s.first_day, s.last_day)
-    joined_in_range = and_(m.first_joined_at >= lo, m.first_joined_at < hi)
-    q = _human(
-        select(
-            m.group_id,
-            m.identity_id,
-            m.person_id,
-            identities.c.display_name,
-            m.first_joined_at,
-            m.last_joined_at,
-            m.last_left_at,
-            m.join_method,
-            m.channel_code,
-            m.invite_link,
-            m.invited_by_id,
-            m.message_count,
-        ).where(m.group_id.in_(s.group_ids), joined_in_range)
-    )
-    zones = {g.id: ZoneInfo(g.tz) for g in s.groups}
-    for r in conn.execute(q).all():
-        tz = zones[r.group_id]
-        entry_day = local_day(r.first_joined_at, tz)
-        if not s.first_day <= entry_day <= s.last_day:
-            continue  # another zone's edge of the UTC window
-        over = r.last_left_at is not None and (
-            r.last_joined_at is None or r.last_left_at >= r.last_joined_at
-        )
-        channel = (
-            r.channel_code
-            or r.invite_link
-            or (f"identity:{r.invited_by_id}" if r.invited_by_id else "")
-        )
-        data.newcomers.append(
-            Member(
-                r.group_id,
-                r.identity_id,
-                r.person_id,
-                r.display_name,
-                entry_day,
-                r.first_joined_at,
-                local_day(r.last_left_at, tz) if over else None,
-                r.join_method,
-                channel,
-                r.message_count,
-            )
-        )
-    if not data.newcomers:
-        return
-    # tens of thousands of rows for a busy group's year: read as the driver's tuples
     rows = plain_rows(
         conn,
-        "SELECT d.group_id, d.identity_id, d.local_day, d.messages, d.effective "
-        "FROM member_daily d JOIN memberships m "
-        "ON m.group_id = d.group_id AND m.identity_id = d.identity_id "
-        f"WHERE d.group_id IN ({placeholders(len(s.group_ids))}) "
-        "AND d.local_day >= ? AND d.local_day <= ? "
-        "AND m.first_joined_at >= ? AND m.first_joined_at < ?",
-        (*s.group_ids, s.first_day, s.last_day + LOOK_AHEAD_DAYS, lo, hi),
+        "SELECT m.group_id, m.identity_id, m.person_id, i.display_name, m.first_joined_at, "
+        "m.last_joined_at, m.last_left_at, m.join_method, m.channel_code, m.invite_link, "
+        "m.invited_by_id, m.message_count, m.first_message_at "
+        "FROM memberships m JOIN identities i ON i.id = m.identity_id "
+        f"WHERE m.group_id IN ({placeholders(len(s.group_ids))}) "
+        "AND m.first_joined_at >= ? AND m.first_joined_at < ? AND i.is_bot = ?",
+        (*s.group_ids, lo, hi, False),
     )
-    # rows of members just outside the range in another zone may come too: harmless,
-    # nothing looks up a member who is not a newcomer
-    daily = data.daily
-    for g, ident, day, msgs, eff in rows:
-        key = (g, ident)
-        days = daily.get(key)
-        if days is None:
-            days = daily[key] = {}
-        days[day] = (msgs, eff)
+    zones = {g.id: ZoneInfo(g.tz) for g in s.groups}
+    first, last = s.first_day, s.last_day
+    add = data.newcomers.append
+    for g, ident, person, name, joined, lj, ll, method, code, link, by, n, said in rows:
+        tz = zones[g]
+        joined = instant(joined)
+        entry_day = local_day(joined, tz)
+        if not first <= entry_day <= last:
+            continue  # another zone's edge of the UTC window
+        exit_day = None
+        if ll is not None and (lj is None or ll >= lj):  # over (both kept alike: comparable)
+            exit_day = local_day(instant(ll), tz)
+        channel = code or link or (f"identity:{by}" if by else "")
+        add(
+            Member(
+                g,
+                ident,
+                person,
+                name,
+                entry_day,
+                joined,
+                exit_day,
+                method,
+                channel,
+                n,
+                instant(said) if said is not None else None,
+            )
+        )
+    if data.newcomers:
+        _newcomer_days(conn, data)
+
+
+def _newcomer_days(conn: Connection, data: ScopeData) -> None:
+    """Each newcomer's days with messages and with effective ones, as two lists.
+
+    The store groups a member's days into one row of comma-joined day numbers: a
+    busy group's year is ~90k member-days, and one Python row per day cost more than
+    the store's whole scan. Only the newcomers' identities are read; rows of one in
+    another group of the scope, where they are no newcomer, come too and are never
+    looked up.
+    """
+    s = data.scope
+    ids = sorted({m.identity_id for m in data.newcomers})
+    if conn.dialect.name == "postgresql":
+        days, active, mine = (
+            "string_agg(CASE WHEN messages > 0 THEN local_day::text END, ',')",
+            "string_agg(CASE WHEN effective > 0 THEN local_day::text END, ',')",
+            "identity_id = ANY(?)",
+        )
+        ids_param: Any = ids
+    else:
+        days, active, mine = (
+            "group_concat(CASE WHEN messages > 0 THEN local_day END)",
+            "group_concat(CASE WHEN effective > 0 THEN local_day END)",
+            "identity_id IN (SELECT value FROM json_each(?))",
+        )
+        ids_param = orjson.dumps(ids).decode()
+    rows = plain_rows(
+        conn,
+        f"SELECT group_id, identity_id, {days}, {active} FROM member_daily "
+        f"WHERE group_id IN ({placeholders(len(s.group_ids))}) "
+        f"AND local_day >= ? AND local_day <= ? AND {mine} GROUP BY group_id, identity_id",
+        (*s.group_ids, s.first_day, s.last_day + LOOK_AHEAD_DAYS, ids_param),
+    )
+    data.daily = {(g, i): Days(_day_list(spoke), _day_list(eff)) for g, i, spoke, eff in rows}
+
+
+def _day_list(joined: str | None) -> list[int]:
+    return sorted(map(int, joined.split(","))) if joined else []
 
 
 def _active_by_day(conn: Connection, data: ScopeData) -> None:

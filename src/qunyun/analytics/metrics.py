@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from qunyun.analytics.data import Member, Said, ScopeData
+from qunyun.analytics.data import NO_DAYS, Member, Said, ScopeData
 from qunyun.analytics.scope import day_date
 
 RETENTION_WEEKS = (1, 2, 4, 8, 12)
@@ -24,8 +24,7 @@ def is_member_on(m: Member, day: int) -> bool:
 
 
 def _active(data: ScopeData, m: Member, first: int, last: int) -> bool:
-    days = data.daily.get((m.group_id, m.identity_id), {})
-    return any(eff > 0 for d, (_, eff) in days.items() if first <= d <= last)
+    return data.daily.get((m.group_id, m.identity_id), NO_DAYS).active_between(first, last) > 0
 
 
 # --------------------------------------------------------------------------- growth
@@ -191,21 +190,14 @@ def funnel(data: ScopeData) -> dict[str, Any]:
     joined = data.newcomers
     spoke = again = regular = 0
     for m in joined:
-        days = sorted(
-            d
-            for d, (msgs, _) in data.daily.get((m.group_id, m.identity_id), {}).items()
-            if msgs > 0 and d >= m.entry_day
-        )
+        got = data.daily.get((m.group_id, m.identity_id), NO_DAYS)
+        days = got.spoke_from(m.entry_day)
         if not days:
             continue
         spoke += 1
-        if any(d // 7 > days[0] // 7 for d in days):  # weeks counted from 1970-01-01 (Thu)
+        if days[-1] // 7 > days[0] // 7:  # weeks counted from 1970-01-01 (Thu)
             again += 1
-        window = data.daily.get((m.group_id, m.identity_id), {})
-        active = sum(
-            1 for d, (_, eff) in window.items() if m.entry_day <= d < m.entry_day + 30 and eff > 0
-        )
-        if active >= REGULAR_DAYS:
+        if got.active_between(m.entry_day, m.entry_day + 29) >= REGULAR_DAYS:
             regular += 1
     return {
         "joined": len(joined),

@@ -68,26 +68,29 @@ def _utc_bounds(scope: Scope) -> tuple[datetime, datetime]:
 def _first_messages(conn: Connection, data: data_mod.ScopeData) -> dict[tuple[int, int], Any]:
     """First message of each newcomer of the range in their group, at or after joining.
 
-    The newcomers' days (already read) tell on which day each first spoke after
-    joining, so the log is searched from that day on, through its (actor_id, ts)
-    index: a step or two per newcomer, and no search at all for those who never
-    spoke. Searching from the join instead walks all of a silent newcomer's later
-    events, and through the (group_id, ts) index all of the group's.
+    Mostly this is the member's first message in the group, which the ingester keeps
+    with the membership. Only when that came before the join (history from before a
+    rejoin, say) is the log searched, from the first day they spoke after joining,
+    through its (actor_id, ts) index: a step or two per member.
     """
     s = data.scope
     zones = {g.id: ZoneInfo(g.tz) for g in s.groups}
     beyond = s.last_day + data_mod.LOOK_AHEAD_DAYS + 1  # first day not read
+    out: dict[tuple[int, int], Any] = {}
     starts: list[tuple[int, int, datetime]] = []
     for m in data.newcomers:
         if m.joined_at is None or m.message_count == 0:
             continue
-        days = data.daily.get((m.group_id, m.identity_id), {})
-        spoke = [d for d, (msgs, _) in days.items() if msgs > 0 and d >= m.entry_day]
-        day = min(spoke) if spoke else beyond
+        if m.first_message_at is not None and m.first_message_at >= m.joined_at:
+            out[(m.group_id, m.identity_id)] = m.first_message_at
+            continue
+        spoke = data.daily.get((m.group_id, m.identity_id), data_mod.NO_DAYS).spoke_from(
+            m.entry_day
+        )
+        day = spoke[0] if spoke else beyond
         starts.append(
             (m.group_id, m.identity_id, max(m.joined_at, day_start(day, zones[m.group_id])))
         )
-    out: dict[tuple[int, int], Any] = {}
     pg = conn.dialect.name == "postgresql"
     for i in range(0, len(starts), _CHUNK):
         chunk = starts[i : i + _CHUNK]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain
 from typing import Any
 
@@ -194,12 +195,13 @@ class Ingester:
             info = packed[8]
             out.append((eid, kind, ts, gid, aid, tid, info, ai.is_bot if ai else False, pj))
             positions.append(i)
-            # memberships: [first_seen, last_seen, messages, first_join, last_join, last_exit]
+            # memberships: [first_seen, last_seen, messages, first_join, last_join,
+            # last_exit, first_message]
             am = tm = None
             if ai is not None:
                 am = members.get((gid, aid))
                 if am is None:
-                    am = members[(gid, aid)] = [ts, ts, 0, None, None, None]
+                    am = members[(gid, aid)] = [ts, ts, 0, None, None, None, None]
                 elif ts < am[0]:
                     am[0] = ts
                 elif ts > am[1]:
@@ -213,7 +215,7 @@ class Ingester:
             if ti is not None:
                 tm = members.get((gid, tid))
                 if tm is None:
-                    tm = members[(gid, tid)] = [ts, ts, 0, None, None, None]
+                    tm = members[(gid, tid)] = [ts, ts, 0, None, None, None, None]
                 elif ts < tm[0]:
                     tm[0] = ts
                 elif ts > tm[1]:
@@ -227,6 +229,8 @@ class Ingester:
             if kind == "message":
                 if am is not None:
                     am[2] += 1
+                    if am[6] is None or ts < am[6]:
+                        am[6] = ts
             elif tm is not None and kind in _MEMBER_KINDS:
                 if kind == "join":
                     method, code, link = info
@@ -399,9 +403,11 @@ class Ingester:
         person_of = self._person_of
         plain = []
         full = []
-        for (gid, iid), (seen0, seen1, n, fj, last_join, ex) in members.items():
+        for (gid, iid), (seen0, seen1, n, fj, last_join, ex, said) in members.items():
             if fj is None and ex is None:
-                plain.append((gid, iid, person_of[iid], _ts(seen0, pg), _ts(seen1, pg), n))
+                plain.append(
+                    (gid, iid, person_of[iid], _ts(seen0, pg), _ts(seen1, pg), n, _ts(said, pg))
+                )
                 continue
             full.append(
                 (
@@ -419,6 +425,7 @@ class Ingester:
                     _ts(seen0, pg),
                     _ts(seen1, pg),
                     n,
+                    _ts(said, pg),
                 )
             )
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -524,26 +531,32 @@ def _insert_events_sql(n: int, pg: bool) -> str:
     return sql
 
 
+def _earliest(col: str, pg: bool) -> str:
+    """The earlier of the stored and the new value of a nullable time column."""
+    lo, m, x = ("LEAST" if pg else "min"), "memberships", "excluded"
+    return f"{lo}(COALESCE({m}.{col}, {x}.{col}), COALESCE({x}.{col}, {m}.{col}))"
+
+
 def _seen_upsert_sql(pg: bool) -> str:
     ph = "%s" if pg else "?"
     lo, hi = ("LEAST", "GREATEST") if pg else ("min", "max")
     return (
         "INSERT INTO memberships (group_id, identity_id, person_id, first_seen_at, last_seen_at, "
-        f"message_count) VALUES ({ph},{ph},{ph},{ph},{ph},{ph}) "
+        f"message_count, first_message_at) VALUES ({ph},{ph},{ph},{ph},{ph},{ph},{ph}) "
         "ON CONFLICT (group_id, identity_id) DO UPDATE SET "
         f"first_seen_at = {lo}(memberships.first_seen_at, excluded.first_seen_at), "
         f"last_seen_at = {hi}(memberships.last_seen_at, excluded.last_seen_at), "
-        "message_count = memberships.message_count + excluded.message_count"
+        "message_count = memberships.message_count + excluded.message_count, "
+        f"first_message_at = {_earliest('first_message_at', pg)}"
     )
 
 
 def _membership_upsert_sql(pg: bool) -> str:
     ph = "%s" if pg else "?"
-    lo, hi = ("LEAST", "GREATEST") if pg else ("min", "max")
+    hi = "GREATEST" if pg else "max"
     m, x = "memberships", "excluded"
 
-    def lesser(col: str) -> str:
-        return f"{lo}(COALESCE({m}.{col}, {x}.{col}), COALESCE({x}.{col}, {m}.{col}))"
+    lesser = partial(_earliest, pg=pg)
 
     def greater(col: str) -> str:
         return f"{hi}(COALESCE({m}.{col}, {x}.{col}), COALESCE({x}.{col}, {m}.{col}))"
@@ -566,13 +579,14 @@ def _membership_upsert_sql(pg: bool) -> str:
         f"first_seen_at = {lesser('first_seen_at')}",
         f"last_seen_at = {greater('last_seen_at')}",
         f"message_count = {m}.message_count + {x}.message_count",
+        f"first_message_at = {lesser('first_message_at')}",
     ]
     cols = (
         "group_id, identity_id, person_id, first_joined_at, last_joined_at, last_left_at, "
         "left_how, join_method, invited_by_id, channel_code, invite_link, first_seen_at, "
-        "last_seen_at, message_count"
+        "last_seen_at, message_count, first_message_at"
     )
     return (
-        f"INSERT INTO memberships ({cols}) VALUES ({','.join([ph] * 14)}) "
+        f"INSERT INTO memberships ({cols}) VALUES ({','.join([ph] * 15)}) "
         f"ON CONFLICT (group_id, identity_id) DO UPDATE SET {', '.join(sets)}"
     )

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, or_, select
 
 from qunyun.errors import NotFound
-from qunyun.store.schema import groups, memberships, to_micros
+from qunyun.store.schema import from_micros, groups, memberships, to_micros
 
 
 def plain_rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -29,6 +29,11 @@ def plain_rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[tupl
     finally:
         cursor.close()
     return rows
+
+
+def instant(value: Any) -> datetime:
+    """A time column's value from :func:`plain_rows` as an aware datetime."""
+    return value if isinstance(value, datetime) else from_micros(value)
 
 
 def placeholders(n: int) -> str:
