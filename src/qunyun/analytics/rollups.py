@@ -17,9 +17,12 @@ incremental == rebuild.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from operator import itemgetter
+from functools import lru_cache, partial
+from itertools import chain
+from operator import add, itemgetter
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -94,6 +97,18 @@ def _info(kind: str, payload: dict[str, Any]) -> Any:
     return None
 
 
+class Counts(NamedTuple):
+    """A batch's rollup rows, each list in the column order of its upsert."""
+
+    hourly: dict[tuple[int, int], list[int]]
+    days: dict[tuple[int, int], list[int]]
+    daily: dict[tuple[int, int, int], list[int]]
+    joins: dict[tuple[int, int, str, str], int]
+    asked: list[tuple[int, int, int, int]]
+    #: group → earliest UTC hour it has an event in
+    lows: dict[int, int]
+
+
 class LocalClock:
     """UTC micros → local hour number, per group, cached per UTC hour.
 
@@ -148,14 +163,32 @@ class Rollups:
     def fold(self, conn: Connection, batch: Sequence[tuple[Any, ...]]) -> None:
         """Add ``batch`` (:class:`Stored` rows, or plain tuples of that shape) to the rollups.
 
-        The loop touches each event once, with the zone table of its group and the
-        bucket it fell into last time kept at hand: events arrive in time order per
-        group, so most of them land in the same hour as the one before.
+        The collector is paused meanwhile: the fold makes a few hundred thousand lists
+        and tuples per million events, none in a cycle, all freed when it returns, and
+        collections triggered halfway through walked them (and every batch row still
+        alive) again and again — a fifth of the fold's time.
         """
         if not batch:
             return
+        self.clock.load(conn, set(map(itemgetter(3), batch)))
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            _write(conn, self.aggregate(batch))  # all freed on return, before collecting
+        finally:
+            if paused:
+                gc.enable()
+        _advance(conn, max(map(itemgetter(0), batch)))
+
+    def aggregate(self, batch: Sequence[tuple[Any, ...]]) -> Counts:
+        """The rollup rows of ``batch``: what :meth:`fold` adds to the tables.
+
+        The loop touches each event once, with the zone table of its group and the
+        bucket it fell into last time kept at hand: events arrive in time order per
+        group, so most of them land in the same hour as the one before. The zones of
+        the batch's groups must be loaded (:meth:`LocalClock.load`).
+        """
         clock = self.clock
-        clock.load(conn, set(map(itemgetter(3), batch)))
         # values are the rows the upserts take: [*key, *counts]
         hourly: dict[tuple[int, int], list[int]] = {}
         daily: dict[tuple[int, int, int], list[int]] = {}
@@ -164,25 +197,27 @@ class Rollups:
         tables: dict[int, dict[int, int]] = {}
         lows: dict[int, int] = {}  # group → earliest UTC hour it has an event in
         last_gid = last_uh = -1
-        hour = 0
+        hour = day = 0
         h: list[int] = []
         hourly_get, daily_get = hourly.get, daily.get
         for eid, kind, ts, gid, aid, tid, info, bot, pj in batch:
             uh = ts // _HOUR_US
             if uh != last_uh or gid != last_gid:
+                last_gid, last_uh = gid, uh
                 table = tables.get(gid)
                 if table is None:
                     table = tables[gid] = clock.hours_of(gid)
-                hit = table.get(uh)
-                hour = hit if hit is not None else clock.local_hour(gid, ts)
-                last_gid, last_uh = gid, uh
-                low = lows.get(gid)
-                if low is None or uh < low:
-                    lows[gid] = uh
+                got_hour = table.get(uh)
+                hour = got_hour if got_hour is not None else clock.local_hour(gid, ts)
+                day = hour // 24
                 hk = (gid, hour)
                 got = hourly_get(hk)
                 if got is None:
+                    # a local hour is one UTC hour, so a group's earliest is among these
                     got = hourly[hk] = [gid, hour, 0, 0, 0, 0, 0, 0]
+                    low = lows.get(gid)
+                    if low is None or uh < low:
+                        lows[gid] = uh
                 h = got
             if kind == "message":
                 h[2] += 1
@@ -191,80 +226,103 @@ class Rollups:
                     continue
                 if info is None:
                     info = message_info(orjson.loads(pj))
-                eff = info & EFFECTIVE
-                if eff:
+                dk = (gid, day, aid)
+                d = daily_get(dk)
+                if info & EFFECTIVE:
                     h[3] += 1
                     if info & QUESTION:
                         h[4] += 1
                         asked.append((eid, gid, ts, aid))
-                dk = (gid, hour // 24, aid)
-                d = daily_get(dk)
-                if d is None:
-                    daily[dk] = [gid, hour // 24, aid, 1, eff]
+                    if d is None:
+                        daily[dk] = [gid, day, aid, 1, 1]
+                    else:
+                        d[3] += 1
+                        d[4] += 1
+                elif d is None:
+                    daily[dk] = [gid, day, aid, 1, 0]
                 else:
                     d[3] += 1
-                    d[4] += eff
             elif kind == "join":
                 h[6] += 1
                 method, code, link = info
-                key = (gid, hour // 24, method, _join_source(code, link, aid, tid))
+                key = (gid, day, method, _join_source(code, link, aid, tid))
                 joins[key] = joins.get(key, 0) + 1
             elif kind in _EXITS:
                 h[7] += 1
         days: dict[tuple[int, int], list[int]] = {}
-        for gid, hour, *counts in hourly.values():
-            got = days.get((gid, hour // 24))
+        for row in hourly.values():
+            dk2 = (row[0], row[1] // 24)
+            got = days.get(dk2)
             if got is None:
-                days[(gid, hour // 24)] = [gid, hour // 24, *counts]
+                days[dk2] = [*dk2, *row[2:]]
             else:
-                for i, n in enumerate(counts, 2):
-                    got[i] += n
-        pg = conn.dialect.name == "postgresql"
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(
-                _add_sql("group_hourly", ("group_id", "local_hour"), _GROUP_COUNTS, pg),
-                list(hourly.values()),
-            )
-            cursor.executemany(
-                _add_sql("group_daily", ("group_id", "local_day"), _GROUP_COUNTS, pg),
-                list(days.values()),
-            )
-            if daily:
-                cursor.executemany(
-                    _add_sql(
-                        "member_daily",
-                        ("group_id", "local_day", "identity_id"),
-                        ("messages", "effective"),
-                        pg,
-                    ),
-                    list(daily.values()),
-                )
-            if asked:
-                ph = ", ".join(["%s" if pg else "?"] * 4)
-                cursor.executemany(
-                    f"INSERT INTO questions (event_id, group_id, ts, actor_id) VALUES ({ph}) "
-                    "ON CONFLICT (event_id) DO NOTHING",
-                    [(i, g, from_micros(t), a) for i, g, t, a in asked] if pg else asked,
-                )
-            # questions this batch may answer (the new ones among them); see ANSWER
-            cursor.executemany(
-                ANSWER.replace("?", "%s") if pg else ANSWER,
-                [
-                    (g, g, from_micros(u * _HOUR_US) if pg else u * _HOUR_US)
-                    for g, u in lows.items()
-                ],
-            )
-            if joins:
-                cursor.executemany(
-                    _add_sql(
-                        "join_daily", ("group_id", "local_day", "method", "source"), ("joins",), pg
-                    ),
-                    [(*k, n) for k, n in joins.items()],
-                )
-        finally:
-            cursor.close()
-        _advance(conn, max(map(itemgetter(0), batch)))
+                got[2:] = map(add, got[2:], row[2:])
+        return Counts(hourly, days, daily, joins, asked, lows)
+
+
+def _write(conn: Connection, counts: Counts) -> None:
+    """Add a batch's counts to the tables, many rows to a statement.
+
+    One multi-row ``INSERT … ON CONFLICT`` per few hundred rows costs SQLite half
+    of what a statement per row does (executemany): the rows of one batch have
+    distinct keys, so no statement touches a row twice, as PostgreSQL requires.
+    """
+    pg = conn.dialect.name == "postgresql"
+    hourly, days, daily, joins, asked, lows = counts
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        add = partial(_add_rows, cursor, pg)
+        add("group_hourly", ("group_id", "local_hour"), _GROUP_COUNTS, list(hourly.values()))
+        add("group_daily", ("group_id", "local_day"), _GROUP_COUNTS, list(days.values()))
+        add(
+            "member_daily",
+            ("group_id", "local_day", "identity_id"),
+            ("messages", "effective"),
+            list(daily.values()),
+        )
+        add(
+            "join_daily",
+            ("group_id", "local_day", "method", "source"),
+            ("joins",),
+            [(*k, n) for k, n in joins.items()],
+        )
+        add(
+            "questions",
+            ("event_id",),
+            ("group_id", "ts", "actor_id"),
+            [(i, g, from_micros(t), a) for i, g, t, a in asked] if pg else asked,
+            counted=False,
+        )
+        # questions this batch may answer (the new ones among them); see ANSWER
+        cursor.executemany(
+            ANSWER.replace("?", "%s") if pg else ANSWER,
+            [(g, g, from_micros(u * _HOUR_US) if pg else u * _HOUR_US) for g, u in lows.items()],
+        )
+    finally:
+        cursor.close()
+
+
+#: rows per multi-row statement (SQLite binds at most 32,766 values in one)
+_ROWS_PER_STATEMENT = 500
+
+
+def _add_rows(
+    cursor: Any,
+    pg: bool,
+    table: str,
+    keys: tuple[str, ...],
+    values: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
+    *,
+    counted: bool = True,
+) -> None:
+    """Insert ``rows`` (key columns, then value columns) into ``table``; where a key is
+    there already, add the values to its counts (``counted``) or leave it."""
+    n = _ROWS_PER_STATEMENT
+    for start in range(0, len(rows), n):
+        chunk = rows[start : start + n]
+        sql = _add_sql(table, keys, values, pg, len(chunk), counted)
+        cursor.execute(sql, list(chain.from_iterable(chunk)))
 
 
 #: Re-find the first answer of a group's questions that a message at or after the
@@ -299,13 +357,21 @@ def _join_source(code: Any, link: Any, actor_id: int | None, target_id: int | No
     return ""
 
 
-def _add_sql(table: str, keys: tuple[str, ...], values: tuple[str, ...], pg: bool) -> str:
+@lru_cache(maxsize=64)
+def _add_sql(
+    table: str, keys: tuple[str, ...], values: tuple[str, ...], pg: bool, rows: int, counted: bool
+) -> str:
     ph = "%s" if pg else "?"
     cols = (*keys, *values)
-    sets = ", ".join(f"{v} = {table}.{v} + excluded.{v}" for v in values)
+    row = f"({', '.join([ph] * len(cols))})"
+    if counted:
+        sets = ", ".join(f"{v} = {table}.{v} + excluded.{v}" for v in values)
+        action = f"DO UPDATE SET {sets}"
+    else:
+        action = "DO NOTHING"
     return (
-        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join([ph] * len(cols))}) "
-        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES {', '.join([row] * rows)} "
+        f"ON CONFLICT ({', '.join(keys)}) {action}"
     )
 
 
