@@ -29,6 +29,16 @@ class MigrationContract(EngineContract):
         uniques = {tuple(u["column_names"]) for u in insp.get_unique_constraints("events")}
         assert ("source_id", "source_event_id") in uniques
 
+    def test_head_is_the_newest_migration(self, engine: Engine) -> None:
+        from alembic.script import ScriptDirectory
+
+        from qunyun.store.engine import HEAD
+
+        head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+        assert head == HEAD
+        with engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == HEAD
+
     def test_migrate_twice_is_a_no_op(self, engine: Engine) -> None:
         migrate(engine)
         migrate(engine)

@@ -67,10 +67,13 @@ def is_effective(payload: dict[str, Any]) -> bool:
 
     (Bots and system messages are excluded by the caller, which knows the actor.)
     """
-    mtype = payload.get("type", "text")
+    return is_effective_text(payload.get("type", "text"), payload.get("text") or "")
+
+
+def is_effective_text(mtype: str | None, text: str) -> bool:
+    """:func:`is_effective` of a payload with this type and text (no type: a text)."""
     if mtype in NON_CONTENT_TYPES:
         return False
-    text = payload.get("text") or ""
     if mtype in ("text", "reply", "forward") or not mtype:
         if not _has_words(text):
             return False

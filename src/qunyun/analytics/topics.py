@@ -12,15 +12,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, func, select
 
-from qunyun.analytics.classify import is_effective
+from qunyun.analytics.classify import is_effective_text
 from qunyun.analytics.keywords import default_tokenizer
 from qunyun.analytics.scope import Scope
 from qunyun.analytics.terms import TermCounter, top_terms, trends
 from qunyun.analytics.wordcloud import render_svg
-from qunyun.store.schema import events, group_hourly, identities
+from qunyun.store.queries import placeholders, plain_rows
+from qunyun.store.schema import group_hourly
 
 SAMPLE_CAP = 20_000
 
@@ -70,31 +70,25 @@ def _count(
 ) -> tuple[TermCounter, bool]:
     expected = _effective_estimate(conn, scope, start, end)
     step = max(1, -(-expected // SAMPLE_CAP))
-    e = events.c
-    q = (
-        select(e.actor_id, e.payload)
-        .join(identities, identities.c.id == e.actor_id)
-        .where(
-            and_(
-                e.group_id.in_(scope.group_ids),
-                e.kind == "message",
-                e.ts >= start,
-                e.ts < end,
-                identities.c.is_bot.is_(False),
-            )
-        )
+    # the store takes type and text out of the payload: decoding whole payloads in
+    # Python was a third of a busy group's report
+    if conn.dialect.name == "postgresql":
+        mtype, text = "e.payload->>'type'", "e.payload->>'text'"
+    else:
+        mtype, text = "json_extract(e.payload, '$.type')", "json_extract(e.payload, '$.text')"
+    rows = plain_rows(
+        conn,
+        f"SELECT e.actor_id, {mtype}, {text} FROM events e "
+        "JOIN identities i ON i.id = e.actor_id "
+        f"WHERE e.group_id IN ({placeholders(len(scope.group_ids))}) AND e.kind = 'message' "
+        "AND e.ts >= ? AND e.ts < ? AND i.is_bot = ?" + (" AND e.id % ? = 0" if step > 1 else ""),
+        (*scope.group_ids, start, end, False, *((step,) if step > 1 else ())),
     )
-    if step > 1:
-        q = q.where(e.id % step == 0)
     tok = default_tokenizer()
     counter = TermCounter(track_speakers=True)
-    for actor, payload in conn.execute(q):
-        p = payload if isinstance(payload, dict) else orjson.loads(payload)
-        if not is_effective(p):
-            continue
-        text = p.get("text")
-        if text:
-            counter.add(tok.tokenize(text), str(actor))
+    for actor, kind, said in rows:
+        if said and isinstance(said, str) and is_effective_text(kind, said):
+            counter.add(tok.tokenize(said), str(actor))
     return counter, step > 1
 
 

@@ -43,6 +43,7 @@ ASCENT = 0.92  # box top above the baseline, in em (CJK ideographs reach ~0.88)
 DESCENT = 0.24  # box bottom below the baseline, in em (g, p, y)
 _BOLD_SIZE = 0.55  # words above this fraction of the largest size are drawn bold
 _CELL = 32  # spatial index cell, px
+_DOT = 4  # cell of the map of spiral points, px
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 _QUOTE = {'"': "&quot;"}
@@ -132,9 +133,21 @@ def _sizes(
 class _Grid:
     """Placed boxes bucketed by cell, so a collision test looks at neighbours only."""
 
-    def __init__(self, gap: float) -> None:
+    def __init__(
+        self, gap: float, spiral: list[tuple[float, float]], width: int, height: int
+    ) -> None:
         self.gap = gap
         self.cells: dict[tuple[int, int], list[Placed]] = {}
+        self.width, self.height = width, height
+        #: 1 for each spiral point inside a placed word's box widened by the gap: a
+        #: box centred there touches that word whatever its size, so searches skip
+        #: those points in C (``dead.find(0, i)``) instead of testing them in Python
+        self.dead = bytearray(len(spiral))
+        self._points: dict[tuple[int, int], list[int]] = {}
+        for i, (dx, dy) in enumerate(spiral):
+            key = (int((width / 2 + dx) // _DOT), int((height / 2 + dy) // _DOT))
+            self._points.setdefault(key, []).append(i)
+        self._spiral = spiral
 
     def _keys(self, x: float, y: float, w: float, h: float) -> list[tuple[int, int]]:
         g = self.gap
@@ -153,6 +166,16 @@ class _Grid:
     def add(self, p: Placed) -> None:
         for key in self._keys(p.x, p.y, p.width, p.height):
             self.cells.setdefault(key, []).append(p)
+        g, mx, my = self.gap, self.width / 2, self.height / 2
+        left, right = p.x - g, p.x + p.width + g
+        top, bottom = p.y - g, p.y + p.height + g
+        spiral, dead, points = self._spiral, self.dead, self._points
+        for i in range(int(left // _DOT), int(right // _DOT) + 1):
+            for j in range(int(top // _DOT), int(bottom // _DOT) + 1):
+                for k in points.get((i, j), ()):
+                    dx, dy = spiral[k]
+                    if left < mx + dx < right and top < my + dy < bottom:
+                        dead[k] = 1
 
 
 def _hits(x: float, y: float, w: float, h: float, q: Placed, gap: float) -> bool:
@@ -204,7 +227,7 @@ def layout(
         return []
     sizes = _sizes(ranked, width, height, min_size, max_size)
     spiral = _spiral(width, height)
-    grid = _Grid(gap)
+    grid = _Grid(gap, spiral, width, height)
     placed: list[Placed] = []
     for (term, weight), size in zip(ranked, sizes, strict=True):
         while True:
@@ -232,11 +255,16 @@ def _find_spot(
     if w > width or h > height:
         return None
     cx, cy = (width - w) / 2, (height - h) / 2
-    gap = grid.gap
+    gap, dead = grid.gap, grid.dead
     # Consecutive spiral points mostly hit the same word, so the last word hit
     # is tested first, as the range of corners (x, y) at which it is touched.
     x0 = x1 = y0 = y1 = 0.0
-    for dx, dy in spiral:
+    i = -1
+    while True:
+        i = dead.find(0, i + 1)  # the next point not inside a placed word
+        if i < 0:
+            return None
+        dx, dy = spiral[i]
         x, y = cx + dx, cy + dy
         if x < 0 or y < 0 or x + w > width or y + h > height:
             continue
@@ -247,7 +275,6 @@ def _find_spot(
             return x, y
         x0, x1 = q.x - gap - w, q.x + q.width + gap
         y0, y1 = q.y - gap - h, q.y + q.height + gap
-    return None
 
 
 def render_svg(
