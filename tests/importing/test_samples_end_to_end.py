@@ -123,21 +123,42 @@ def test_bad_path_is_a_clear_error(tmp_path: Path) -> None:
     assert "no such file" in str(res.exception)
 
 
-def test_parallel_reader_gives_the_same_result(tmp_path: Path) -> None:
+def _import_dump(tmp_path: Path, name: str, parallel: bool) -> tuple[object, list[object]]:
     from qunyun.store.engine import open_store
 
-    dumps = []
-    for parallel in (False, True):
-        engine = open_store(f"sqlite:///{tmp_path}/p{parallel}.sqlite3")
-        rep = run_import(engine, SAMPLES / "telegram/account_export", tz="UTC", parallel=parallel)
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    events.c.source_event_id, events.c.kind, events.c.ts, events.c.payload
-                ).order_by(events.c.source_event_id)
-            ).all()
-        dumps.append((rep.totals(), [tuple(r) for r in rows]))
-    assert dumps[0] == dumps[1]
+    engine = open_store(f"sqlite:///{tmp_path}/{name}.sqlite3")
+    rep = run_import(engine, SAMPLES / "telegram/account_export", tz="UTC", parallel=parallel)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(events.c.source_event_id, events.c.kind, events.c.ts, events.c.payload).order_by(
+                events.c.source_event_id
+            )
+        ).all()
+    return rep.totals(), [tuple(r) for r in rows]
+
+
+def test_parallel_reader_gives_the_same_result(tmp_path: Path) -> None:
+    assert _import_dump(tmp_path, "serial", False) == _import_dump(tmp_path, "forked", True)
+
+
+def test_parallel_reader_from_a_thread_is_spawned(tmp_path: Path) -> None:
+    """The console's worker thread imports beside other threads: its reader process is
+    spawned, not forked, and reads the same."""
+    import threading
+
+    from qunyun.importers import parallel
+
+    got: dict[str, object] = {}
+
+    def job() -> None:
+        got["method"] = parallel._context().get_start_method()
+        got["dump"] = _import_dump(tmp_path, "spawned", True)
+
+    worker = threading.Thread(target=job)
+    worker.start()
+    worker.join(timeout=120)
+    assert got["method"] == "spawn"
+    assert got["dump"] == _import_dump(tmp_path, "serial", False)
 
 
 def test_parallel_reader_keeps_the_error_type(tmp_path: Path) -> None:

@@ -122,11 +122,24 @@ class _Remote:
             yield from batch
 
 
+def _context() -> Any:
+    """How to start the reader: fork where that is safe, else a fresh interpreter.
+
+    Forking copies nothing but the calling thread, so a lock another thread held at
+    that moment (a logger's, say) stays locked in the child forever: fork (instant)
+    only from a single-threaded process such as ``qunyun import``; from the console's
+    worker thread, spawn (a second or so of start-up, against minutes of import).
+    """
+    if "fork" in mp.get_all_start_methods() and threading.active_count() == 1:
+        return mp.get_context("fork")
+    return mp.get_context("spawn")
+
+
 def files_in_child(
     importer: Importer, path: Path, options: ImportOptions, pack: Packer | None = None
 ) -> Iterator[PackedFile]:
     """``importer.files(path, options)`` parsed in a child process, events packed by ``pack``."""
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    ctx = _context()
     q = ctx.Queue(maxsize=MAX_BATCHES_IN_FLIGHT)
     args = (importer, path, options, pack or Packer(), q, os.getpid())
     proc = ctx.Process(target=_child, args=args, daemon=True)

@@ -77,6 +77,7 @@ def run(engine: Engine, job: queue.Job) -> None:
             tz=p.get("tz") or None,
             group=p.get("group") or None,
             progress=progress,
+            parallel=True,  # parse on the second core, as `qunyun import` does
         )
     except UserError as exc:
         message, zh = progress.name(exc.message), exc.zh and progress.name(exc.zh)
