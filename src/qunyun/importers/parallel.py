@@ -123,14 +123,17 @@ class _Remote:
 
 
 def _context() -> Any:
-    """How to start the reader: fork where that is safe, else a fresh interpreter.
+    """How to start the reader: fork from a command's main thread, else spawn.
 
-    Forking copies nothing but the calling thread, so a lock another thread held at
-    that moment (a logger's, say) stays locked in the child forever: fork (instant)
-    only from a single-threaded process such as ``qunyun import``; from the console's
-    worker thread, spawn (a second or so of start-up, against minutes of import).
+    Forking copies only the calling thread, so a lock another thread holds at that
+    moment stays locked in the child for good. A command (``qunyun import``, ``qunyun
+    demo``, ``qunyun worker``) imports on its main thread, beside at most a progress
+    bar's refresher, and forks at once. The console imports on a worker thread beside
+    the web server's threads: there the reader starts in a fresh interpreter (spawn, a
+    second or so against minutes of import).
     """
-    if "fork" in mp.get_all_start_methods() and threading.active_count() == 1:
+    main = threading.current_thread() is threading.main_thread()
+    if main and "fork" in mp.get_all_start_methods():
         return mp.get_context("fork")
     return mp.get_context("spawn")
 
