@@ -133,6 +133,10 @@ class ScopeData:
     #: newest local day with any data in the scope (end of the known world)
     data_end_day: int = 0
 
+    def days_of(self, m: Member) -> Days:
+        """A newcomer's active days (none when they never wrote in the days read)."""
+        return self.daily.get((m.group_id, m.identity_id), NO_DAYS)
+
 
 def load(conn: Connection, scope: Scope) -> ScopeData:
     data = ScopeData(scope)

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from qunyun.analytics.data import NO_DAYS, Member, Said, ScopeData
+from qunyun.analytics.data import Member, Said, ScopeData
 from qunyun.analytics.scope import day_date
 
 RETENTION_WEEKS = (1, 2, 4, 8, 12)
@@ -24,7 +24,7 @@ def is_member_on(m: Member, day: int) -> bool:
 
 
 def _active(data: ScopeData, m: Member, first: int, last: int) -> bool:
-    return data.daily.get((m.group_id, m.identity_id), NO_DAYS).active_between(first, last) > 0
+    return data.days_of(m).active_between(first, last) > 0
 
 
 # --------------------------------------------------------------------------- growth
@@ -190,7 +190,7 @@ def funnel(data: ScopeData) -> dict[str, Any]:
     joined = data.newcomers
     spoke = again = regular = 0
     for m in joined:
-        got = data.daily.get((m.group_id, m.identity_id), NO_DAYS)
+        got = data.days_of(m)
         days = got.spoke_from(m.entry_day)
         if not days:
             continue

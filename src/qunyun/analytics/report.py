@@ -84,9 +84,7 @@ def _first_messages(conn: Connection, data: data_mod.ScopeData) -> dict[tuple[in
         if m.first_message_at is not None and m.first_message_at >= m.joined_at:
             out[(m.group_id, m.identity_id)] = m.first_message_at
             continue
-        spoke = data.daily.get((m.group_id, m.identity_id), data_mod.NO_DAYS).spoke_from(
-            m.entry_day
-        )
+        spoke = data.days_of(m).spoke_from(m.entry_day)
         day = spoke[0] if spoke else beyond
         starts.append(
             (m.group_id, m.identity_id, max(m.joined_at, day_start(day, zones[m.group_id])))

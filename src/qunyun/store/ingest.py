@@ -531,10 +531,11 @@ def _insert_events_sql(n: int, pg: bool) -> str:
     return sql
 
 
-def _earliest(col: str, pg: bool) -> str:
-    """The earlier of the stored and the new value of a nullable time column."""
-    lo, m, x = ("LEAST" if pg else "min"), "memberships", "excluded"
-    return f"{lo}(COALESCE({m}.{col}, {x}.{col}), COALESCE({x}.{col}, {m}.{col}))"
+def _either(pick: str, col: str) -> str:
+    """``pick`` (min/max, LEAST/GREATEST) of the stored and the new value of a nullable
+    membership column: the one that is set when only one is."""
+    m, x = "memberships", "excluded"
+    return f"{pick}(COALESCE({m}.{col}, {x}.{col}), COALESCE({x}.{col}, {m}.{col}))"
 
 
 def _seen_upsert_sql(pg: bool) -> str:
@@ -547,19 +548,15 @@ def _seen_upsert_sql(pg: bool) -> str:
         f"first_seen_at = {lo}(memberships.first_seen_at, excluded.first_seen_at), "
         f"last_seen_at = {hi}(memberships.last_seen_at, excluded.last_seen_at), "
         "message_count = memberships.message_count + excluded.message_count, "
-        f"first_message_at = {_earliest('first_message_at', pg)}"
+        f"first_message_at = {_either(lo, 'first_message_at')}"
     )
 
 
 def _membership_upsert_sql(pg: bool) -> str:
     ph = "%s" if pg else "?"
-    hi = "GREATEST" if pg else "max"
+    lo, hi = ("LEAST", "GREATEST") if pg else ("min", "max")
     m, x = "memberships", "excluded"
-
-    lesser = partial(_earliest, pg=pg)
-
-    def greater(col: str) -> str:
-        return f"{hi}(COALESCE({m}.{col}, {x}.{col}), COALESCE({x}.{col}, {m}.{col}))"
+    lesser, greater = partial(_either, lo), partial(_either, hi)
 
     earlier_join = (
         f"{x}.first_joined_at IS NOT NULL AND ({m}.first_joined_at IS NULL "
