@@ -106,6 +106,13 @@ def import_cmd(
     strict: Annotated[
         bool, typer.Option(help="Abort on the first bad record and write nothing.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Read the export even if this very file was imported before with the same "
+            "settings (otherwise that import's counts are reported, nothing is re-read)."
+        ),
+    ] = False,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -135,6 +142,7 @@ def import_cmd(
                 strict=strict,
                 progress=_RichProgress(p),
                 parallel=True,
+                force=force,
             )
     except KeyboardInterrupt:
         err.print(
@@ -155,6 +163,12 @@ def import_cmd(
                 *(f"{n:,}" for n in (f.read, f.new, f.duplicate, f.rejected, f.skipped)),
             )
         out.print(table)
+        if report.unchanged_since is not None:
+            err.print(
+                f"unchanged since import #{report.unchanged_since}: the same file with the same "
+                "settings; nothing was read again (--force reads it). "
+                f"与第 {report.unchanged_since} 次导入的文件和设置完全相同，未重新读取。"
+            )
         for f in report.files:
             for e in f.errors[:20]:
                 where = ", ".join(

@@ -60,8 +60,13 @@ class SamplesContract(EngineContract):
             n_events = conn.execute(select(func.count()).select_from(events)).scalar()
             n_members = conn.execute(select(func.count()).select_from(memberships)).scalar()
         assert n_events == t["new"] and n_members and n_members > 0
-        second = run_import(engine, SAMPLES / rel, tz="Asia/Shanghai").totals()
+        # read again (--force): every event is found already there
+        second = run_import(engine, SAMPLES / rel, tz="Asia/Shanghai", force=True).totals()
         assert (second["new"], second["duplicate"]) == (0, t["read"])
+        # unchanged: not read again, the earlier counts stand
+        third = run_import(engine, SAMPLES / rel, tz="Asia/Shanghai")
+        assert third.unchanged_since is not None
+        assert third.totals() == second
 
 
 class TestSamplesSqlite(SamplesContract):

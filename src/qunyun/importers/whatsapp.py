@@ -132,7 +132,8 @@ class _Pending:
 
     lineno: int
     ts: datetime
-    wall: str  # local wall-clock time, ISO, the id's time part
+    wall: str  # local wall-clock time, ISO, hashed into the id
+    tkey: str  # the id's leading time part (:func:`time_key` of ``wall``)
     author: str | None
     first: str
     more: list[str] | None = None
@@ -176,7 +177,7 @@ class _Parser:
     tz: tzinfo
     known: set[str] = field(default_factory=set)
     idents: dict[str, IdentityRef] = field(default_factory=dict)
-    stamps: dict[str, tuple[datetime, str] | BadStamp] = field(default_factory=dict)
+    stamps: dict[str, tuple[datetime, str, str] | BadStamp] = field(default_factory=dict)
     occ: dict[tuple[str, str | None, str], int] = field(default_factory=dict)
     occ_wall: str = ""
 
@@ -216,8 +217,8 @@ class _Parser:
                 continue
             skipping = False
             author, text = self._split(line[m.end() :])
-            ts, wall = when
-            pending = _Pending(lineno, ts, wall, author, text)
+            ts, wall, tkey = when
+            pending = _Pending(lineno, ts, wall, tkey, author, text)
         if pending is not None:
             out = self._emit(pending)
             if isinstance(out, Event):
@@ -227,13 +228,17 @@ class _Parser:
 
     # ------------------------------------------------------------------ reading
 
-    def _stamp(self, m: re.Match[str]) -> tuple[datetime, str] | BadStamp:
-        """Cached: consecutive messages mostly share their minute."""
+    def _stamp(self, m: re.Match[str]) -> tuple[datetime, str, str] | BadStamp:
+        """(time, ISO wall-clock time, its id key); cached: messages mostly share a minute."""
         key = m.group(0)
         hit = self.stamps.get(key)
         if hit is None:
             ts = stamp(m, self.order, self.tz)
-            hit = ts if isinstance(ts, BadStamp) else (ts, ts.replace(tzinfo=None).isoformat())
+            if isinstance(ts, BadStamp):
+                hit = ts
+            else:
+                wall = ts.replace(tzinfo=None).isoformat()
+                hit = (ts, wall, time_key(wall))
             if len(self.stamps) > 4096:
                 self.stamps.clear()
             self.stamps[key] = hit
@@ -282,7 +287,7 @@ class _Parser:
         if len(self.known) < _MAX_NAMES:
             self.known.add(name)
 
-    def _sid(self, wall: str, author: str | None, text: str) -> str:
+    def _sid(self, wall: str, tkey: str, author: str | None, text: str) -> str:
         """Stable id; the counter tells apart identical lines at the same time.
 
         Counters are kept for the latest time only (and the few before it when
@@ -295,13 +300,13 @@ class _Parser:
         n = self.occ.get(key, 0)
         self.occ[key] = n + 1
         digest = _id_hash(wall, author or "", text, n)
-        return f"{self.group.external_id}:{time_key(wall)}:{digest}"
+        return f"{self.group.external_id}:{tkey}:{digest}"
 
     # ------------------------------------------------------------------ events
 
     def _emit(self, p: _Pending) -> Event | list[Event]:
         text = p.text()
-        sid = self._sid(p.wall, p.author, text)
+        sid = self._sid(p.wall, p.tkey, p.author, text)
         if p.author is None:
             return self._system(p, sid, text)
         if text[:1] == "\u200e" or p.author == self.group.title or text.startswith(_NOTICE_STARTS):
