@@ -91,7 +91,7 @@ def test_android_us_12h_events() -> None:
     assert [e.source_event_id for e in added] == [f"{base}:0", f"{base}:1", f"{base}:2"]
     assert all(e.payload == {"service": "added", "method": "invited_by"} for e in added)
     assert events[5].payload == {"service": "joined_by_link", "method": "invite_link"}
-    assert events[23].payload == {"service": "joined_from_community", "method": "unknown"}
+    assert events[23].payload == {"service": "joined_from_community", "method": "community"}
     welcome = "Welcome all! Trail plan:\n1. Meet at 7\n2. Bring water"
     assert events[6].payload == {"type": "text", "text": welcome}
     assert events[6].source_event_id == f"{gid}:20201228210600:" + stable_id(
