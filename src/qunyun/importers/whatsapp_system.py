@@ -181,7 +181,9 @@ _RULES: tuple[_Rule, ...] = (
         "security_code_changed",
     ),
     _r(r"^(?P<a>.+?) requested to join$", Kind.SERVICE, "join_requested"),
-    # The join itself is its own line ("X joined …"); the approval is not counted again.
+    # ⚠ An approval is not counted as a join: whether WhatsApp also writes the
+    # member's own join line after it is not known, and counting both would count
+    # one member twice.
     _r(
         r"^(?P<a>.+?) approved (?P<t>.+?)(?:['’]s?)? (?:request to join|join request)$",
         Kind.SERVICE,
@@ -341,7 +343,8 @@ _RULES: tuple[_Rule, ...] = (
         you=True,
     ),
     _r(
-        r"^(?P<a>.+?) se uni[oó] (?:al grupo )?(?:desde|a través de|mediante|por) (?:la|esta) comunidad$",
+        r"^(?P<a>.+?) se uni[oó] (?:al grupo )?(?:desde|a través de|mediante|por)"
+        r" (?:la|esta) comunidad$",
         Kind.JOIN,
         "joined_from_community",
         _COMM,
