@@ -81,6 +81,7 @@ class JoinMethod(StrEnum):
     QR_CODE = "qr_code"  # scanned a group QR code, shared by actor if known
     CHANNEL_CODE = "channel_code"  # a qunyun channel code (live connectors, growth)
     APPROVED = "approved"  # join request approved by an admin (actor)
+    COMMUNITY = "community"  # came in from the group's community (WhatsApp Communities)
     UNKNOWN = "unknown"
 
 

@@ -9,12 +9,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import aliased
 
 from qunyun.errors import ImportFormatError
 from qunyun.events import Event, Kind
 from qunyun.importers.base import ImportOptions, Rejected, collect, stable_id
 from qunyun.importers.whatsapp import IMPORTER, group_name_from, group_ref
+from qunyun.importers.whatsapp_members import split_members
 from qunyun.importers.whatsapp_system import classify_body, classify_system
+from qunyun.importing import run_import
+from qunyun.store.schema import events, identities, memberships
+from tests.conftest import EngineContract
 
 SAMPLES = Path(__file__).parent / "samples" / "whatsapp"
 US = SAMPLES / "WhatsApp Chat with Hiking Club.txt"
@@ -91,7 +97,7 @@ def test_android_us_12h_events() -> None:
     assert [e.source_event_id for e in added] == [f"{base}:0", f"{base}:1", f"{base}:2"]
     assert all(e.payload == {"service": "added", "method": "invited_by"} for e in added)
     assert events[5].payload == {"service": "joined_by_link", "method": "invite_link"}
-    assert events[23].payload == {"service": "joined_from_community", "method": "unknown"}
+    assert events[23].payload == {"service": "joined_from_community", "method": "community"}
     welcome = "Welcome all! Trail plan:\n1. Meet at 7\n2. Bring water"
     assert events[6].payload == {"type": "text", "text": welcome}
     assert events[6].source_event_id == f"{gid}:20201228210600:" + stable_id(
@@ -722,3 +728,214 @@ def test_unknown_and_impossible_lines_keep_the_rest(tmp_path: Path) -> None:
         (str(path), 1, "timestamp"),
         (str(path), 3, "date"),
     ]
+
+
+# --------------------------------------------------------------------------- member lists, joins
+
+MULTI = SAMPLES / "multi_add"
+BY, LINK, COMM = "invited_by", "invite_link", "community"
+
+
+def _trio(by: str, method: str, *members: str) -> list[tuple[str, str, str]]:
+    return [(m, by, method) for m in members]
+
+
+#: Every join each multi-add fixture holds: (target, actor, method), in file order.
+MULTI_JOINS: dict[str, list[tuple[str, str, str]]] = {
+    "WhatsApp Chat with Trail Crew.txt": [
+        *_trio("Ann Lee", BY, "Bob Stone", "Carla Diaz", "Dan Wu"),
+        *_trio("Ann Lee", BY, "Erin Moss", "+919876543210"),  # bidi-wrapped phone number
+        *_trio("Ann Lee", BY, "Finn", "Gus", "Hana", "Ivy 🌸"),  # Oxford comma
+        ("Jo Park", "Jo Park", COMM),  # "~ " of a non-contact dropped
+        ("Kim Roe", "Kim Roe", LINK),
+        *_trio("~you", BY, "Lou", "+447700900123"),
+        *_trio("Bob Stone", BY, "~you", "Max Fry"),
+        ("Nia Cole", "Nia Cole", LINK),  # the request before it is no join
+        *_trio("Ann Lee", BY, "Smith, John", "Pia"),  # a known name with a comma stays whole
+        ("Oli Bird", "Oli Bird", COMM),
+    ],
+    "WhatsApp Chat - Trail Crew iOS": [
+        *_trio("Ann Lee", BY, "Bob Stone", "Carla Diaz", "Dan Wu"),
+        *_trio("Ann Lee", BY, "Erin Moss", "+919876543210"),
+        ("~you", "~you", COMM),
+    ],
+    "与深圳跑团的 WhatsApp 聊天.txt": [
+        *_trio("李雷", BY, "韩梅梅", "王五", "赵六"),  # 和 without spaces before the last
+        *_trio("李雷", BY, "韩小梅", "王和平"),  # a name holding 和 stays whole
+        ("周杰", "李雷", BY),
+        *_trio("~you", BY, "陈一", "陈二", "陈三"),
+        ("孙七", "孙七", COMM),
+        ("刘八", "刘八", LINK),
+    ],
+    "WhatsApp Chat mit Stammtisch.txt": [
+        *_trio("Jonas", BY, "Lena", "Max", "Mia"),
+        *_trio("Jonas", BY, "Ole", "Pia"),
+        *_trio("~you", BY, "Uwe", "Vera"),
+        *_trio("Jonas", BY, "~you", "Wim"),
+        ("Xaver", "Xaver", COMM),
+    ],
+    "Discussion WhatsApp avec Club.txt": [
+        *_trio("Marie", BY, "Paul", "Luc", "Zoé"),
+        *_trio("~you", BY, "Théo", "Léa"),
+        ("Hugo", "Hugo", COMM),
+    ],
+    "Chat de WhatsApp con Fútbol.txt": [
+        *_trio("Ana", BY, "Luis", "Marta", "Pablo"),
+        *_trio("~you", BY, "Sara", "Tomás"),
+        *_trio("Ana", BY, "Bea", "Inés"),  # "e" before an i-sound
+        ("Raúl", "Raúl", COMM),
+    ],
+    "Conversa do WhatsApp com Família.txt": [
+        *_trio("Maria", BY, "João", "Pedro", "Ana"),
+        *_trio("~you", BY, "Rui", "Lia"),
+        ("Caio", "Caio", COMM),
+    ],
+    "Чат WhatsApp с Друзья.txt": [
+        *_trio("Иван", BY, "Петр", "Мария", "Олег"),
+        *_trio("~you", BY, "Анна", "Борис"),
+        ("Глеб", "Глеб", COMM),
+    ],
+    "Chat WhatsApp dengan Arisan.txt": [
+        *_trio("Budi", BY, "Sari", "Andi", "Dewi"),
+        *_trio("~you", BY, "Eko", "Fajar"),
+        ("Gita", "Gita", COMM),
+    ],
+}
+
+
+def joins_of(events: list[Event]) -> list[tuple[str, str, str]]:
+    return [
+        (
+            e.target.external_id if e.target else "",
+            e.actor.external_id if e.actor else "",
+            e.payload["method"],
+        )
+        for e in events
+        if e.kind is Kind.JOIN
+    ]
+
+
+def test_every_multi_add_fixture_is_listed() -> None:
+    assert {p.name for p in MULTI.iterdir()} == set(MULTI_JOINS)
+
+
+@pytest.mark.parametrize("name", sorted(MULTI_JOINS))
+def test_multi_member_notices_give_one_join_per_member(name: str) -> None:
+    events, rejected = read(MULTI / name, UTC_ZONE)
+    assert rejected == []
+    assert joins_of(events) == MULTI_JOINS[name]
+    joins = [e for e in events if e.kind is Kind.JOIN]
+    ids = [e.source_event_id for e in joins]
+    assert len(set(ids)) == len(ids)
+    # one line's members share its id and are told apart by their place in the list
+    for e in joins:
+        line_id, n = e.source_event_id.rsplit(":", 1)
+        same_line = [x for x in joins if x.source_event_id.rsplit(":", 1)[0] == line_id]
+        assert same_line[int(n)] is e
+    again, _ = read(MULTI / name, UTC_ZONE)
+    assert [e.source_event_id for e in again] == [e.source_event_id for e in events]
+
+
+def test_community_group_notices_are_not_members() -> None:
+    events, _ = read(MULTI / "WhatsApp Chat with Trail Crew.txt", UTC_ZONE)
+    notice = [e for e in events if e.payload.get("service") == "community_group_changed"]
+    assert [(e.kind, e.actor.external_id if e.actor else None) for e in notice] == [
+        (Kind.SERVICE, "Ann Lee")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "known", "names"),
+    [
+        ("Bob, Cid and Dan", (), ["Bob", "Cid", "Dan"]),
+        ("Bob, Cid, and Dan", (), ["Bob", "Cid", "Dan"]),
+        ("Bob, Cid, Dan", (), ["Bob", "Cid", "Dan"]),  # old Android: commas only
+        ("Bob and Cid", (), ["Bob", "Cid"]),
+        ("Andy, Anderson and Dan", (), ["Andy", "Anderson", "Dan"]),  # "and" inside a word
+        ("+91 98765 43210, +91 98765 43211", (), ["+91 98765 43210", "+91 98765 43211"]),
+        ("Tom and Jerry, Cid", ("Tom and Jerry",), ["Tom and Jerry", "Cid"]),
+        ("Smith, John and Pia", ("Smith, John",), ["Smith, John", "Pia"]),
+        ("Smith, John", ("Smith, John",), ["Smith, John"]),
+        ("韩梅梅、王五和赵六", (), ["韩梅梅", "王五", "赵六"]),
+        ("韩梅梅和王和平", (), ["韩梅梅", "王和平"]),
+        ("李和平和王五", (), ["李和平", "王五"]),
+        ("王和平", (), ["王和平"]),
+        ("韩梅梅、王和平", (), ["韩梅梅", "王和平"]),
+        ("李四和王五", ("李四和王五",), ["李四和王五"]),  # a known name is never cut
+        ("陈一、陈二 和 陈三", (), ["陈一", "陈二", "陈三"]),
+        ("張三、李四及王五", (), ["張三", "李四", "王五"]),
+        ("Sari, Andi, dan Dewi", (), ["Sari", "Andi", "Dewi"]),
+        ("Bea e Inés", (), ["Bea", "Inés"]),
+    ],
+)
+def test_split_members(raw: str, known: tuple[str, ...], names: list[str]) -> None:
+    assert split_members(raw, known.__contains__) == names
+
+
+@pytest.mark.parametrize(
+    ("text", "service", "targets", "method"),
+    [
+        ("Erin joined from the community", "joined_from_community", ("Erin",), "community"),
+        ("You joined from the community", "joined_from_community", ("You",), "community"),
+        ('Erin joined from the community "Runners"', "joined_from_community", ("Erin",), COMM),
+        ("Erin joined via community", "joined_from_community", ("Erin",), "community"),
+        ("Erin joined using your invite", "joined_by_invite", ("Erin",), "invited_by"),
+        ("Erin joined this group", "joined", ("Erin",), "unknown"),
+        ("Ann added Bob. Tap to change member permissions.", "added", ("Bob",), "invited_by"),
+        ("Ann将Bob、Cid和Dan加入群聊", "added", ("Bob", "Cid", "Dan"), "invited_by"),
+        ("张三通过邀请链接加入", "joined_by_link", ("张三",), "invite_link"),
+    ],
+)
+def test_join_wordings(text: str, service: str, targets: tuple[str, ...], method: str) -> None:
+    action = classify_system(text)
+    assert (action.kind, action.service, action.targets) == (Kind.JOIN, service, targets)
+    assert action.method is not None and action.method.value == method
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Nia requested to join", "Ann approved Nia's request to join", 'Ann added the group "Rides"'],
+)
+def test_notices_that_are_no_join(text: str) -> None:
+    assert classify_system(text).kind is Kind.SERVICE
+
+
+class MultiAddStore(EngineContract):
+    """The joins survive the store: each member is one join row, a re-import adds none."""
+
+    def test_import_then_reimport(self, engine: Engine) -> None:
+        first = run_import(engine, MULTI, fmt="whatsapp", tz="UTC").totals()
+        assert first["rejected"] == 0 and first["new"] == first["read"] > 0
+        expected = sorted(j for joins in MULTI_JOINS.values() for j in joins)
+        ident = aliased(identities)
+        actor = aliased(identities)
+        q = (
+            select(ident.c.external_id, actor.c.external_id, events.c.payload)
+            .join(ident, ident.c.id == events.c.target_id)
+            .join(actor, actor.c.id == events.c.actor_id)
+            .where(events.c.kind == "join")
+        )
+        with engine.connect() as conn:
+            rows = conn.execute(q).all()
+            methods = dict(
+                conn.execute(
+                    select(identities.c.external_id, memberships.c.join_method).join(
+                        identities, identities.c.id == memberships.c.identity_id
+                    )
+                ).all()
+            )
+        got = sorted((t, a, p["method"]) for t, a, p in rows)
+        assert got == expected
+        assert methods["Jo Park"] == methods["Xaver"] == methods["孙七"] == "community"
+        assert methods["王和平"] == "invited_by"
+        second = run_import(engine, MULTI, fmt="whatsapp", tz="UTC").totals()
+        assert (second["new"], second["duplicate"]) == (0, first["read"])
+
+
+class TestMultiAddSqlite(MultiAddStore):
+    engine_name = "sqlite"
+
+
+@pytest.mark.postgres
+class TestMultiAddPostgres(MultiAddStore):
+    engine_name = "postgres"

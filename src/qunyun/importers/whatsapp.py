@@ -283,6 +283,11 @@ class _Parser:
             self.idents[raw] = ref
         return ref
 
+    def _is_known(self, name: str) -> bool:
+        """Whether a name was seen before, as written or behind the "~ " of a non-contact."""
+        known = self.known
+        return name in known or f"~\u202f{name}" in known or f"~ {name}" in known
+
     def _remember(self, name: str) -> None:
         if len(self.known) < _MAX_NAMES:
             self.known.add(name)
@@ -354,7 +359,7 @@ class _Parser:
 
     def _system(self, p: _Pending, sid: str, text: str) -> list[Event]:
         text = _NAME_JUNK.sub("", text)
-        action = classify_system(text)
+        action = classify_system(text, self._is_known)
         for name in (action.actor, *action.targets):
             if name:
                 self._remember(name)

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from qunyun.events import JoinMethod, Kind, MsgType
+from qunyun.importers.whatsapp_members import KnownName, split_members
 
 _Q_OPEN = '"“„「«'
 _Q_CLOSE = '"”“」»'
@@ -63,6 +64,7 @@ def _r(
 _LINK = JoinMethod.INVITE_LINK
 _BY = JoinMethod.INVITED_BY
 _UNK = JoinMethod.UNKNOWN
+_COMM = JoinMethod.COMMUNITY
 
 #: Ordered: the first rule that matches the whole text wins, so specific
 #: wordings come before general ones ("joined using…" before "joined").
@@ -91,10 +93,35 @@ _RULES: tuple[_Rule, ...] = (
         "joined_by_link",
         _LINK,
     ),
-    _r(r"^(?P<a>.+?) joined from the community$", Kind.JOIN, "joined_from_community", _UNK),
-    _r(r"^(?P<a>.+?) joined(?: the group)?$", Kind.JOIN, "joined", _UNK),
+    # Communities: a member of the community opened this group from it. Real
+    # wordings: "X joined from the community", "You joined from the community";
+    # also tolerated: "… joined this group from/via the community (announcements) "N"".
+    _r(
+        rf"^(?P<a>.+?) joined (?:this group |the group )?(?:from|via|through) (?:the |this |a )?"
+        rf"community(?: announcements)?(?: group)?(?: {_QUOTED})?$",
+        Kind.JOIN,
+        "joined_from_community",
+        _COMM,
+    ),
+    # The member accepted an invite sent to them privately (when privacy settings
+    # let the admin not add them directly): the inviter brought them in.
+    _r(r"^(?P<t>.+?) joined using your invite$", Kind.JOIN, "joined_by_invite", _BY, you=True),
+    _r(
+        r"^(?P<t>.+?) joined using (?P<a>.+?)['’]s? invite$",
+        Kind.JOIN,
+        "joined_by_invite",
+        _BY,
+    ),
+    _r(r"^(?P<a>.+?) joined(?: (?:this|the) group)?$", Kind.JOIN, "joined", _UNK),
     _r(r"^(?P<t>You) were added$", Kind.JOIN, "added", _BY),
     _r(r"^(?P<t>.+?) was added$", Kind.JOIN, "added", _BY),
+    # Community announcement groups list the groups added to / removed from the
+    # community: "X added the group "Y"", "X added this group to the community "C"".
+    _r(
+        r"^(?P<a>.+?) (?:added|removed) (?:the|this) group\b.*$",
+        Kind.SERVICE,
+        "community_group_changed",
+    ),
     _r(r"^(?P<a>.+?) added (?P<t>.+)$", Kind.JOIN, "added", _BY, many=True),
     _r(r"^(?P<t>You) were removed$", Kind.KICK, "removed"),
     _r(r"^(?P<a>.+?) removed (?P<t>.+)$", Kind.KICK, "removed", many=True),
@@ -154,18 +181,49 @@ _RULES: tuple[_Rule, ...] = (
         "security_code_changed",
     ),
     _r(r"^(?P<a>.+?) requested to join$", Kind.SERVICE, "join_requested"),
+    # ⚠ An approval is not counted as a join: whether WhatsApp also writes the
+    # member's own join line after it is not known, and counting both would count
+    # one member twice.
+    _r(
+        r"^(?P<a>.+?) approved (?P<t>.+?)(?:['’]s?)? (?:request to join|join request)$",
+        Kind.SERVICE,
+        "join_approved",
+    ),
     # ---- Chinese (simplified and traditional); spacing around names varies.
     # App strings: "%1$s 添加了 %2$s", "%s 退出了", "%s 被移除了", "您已被添加",
     # "%1$s更改群组主题为“%2$s”", "%1$s 已从 %2$s 更改为 %3$s" (zh-TW 新增/變更/為).
     _r(
-        r"^(?P<a>.+?)\s*(?:通过|使用|透過|經由)(?:此|本|这个|這個)?群[组組]的?邀[请請](?:链接|連結)"
+        r"^(?P<a>.+?)\s*(?:通过|使用|透過|經由)(?:此|本|这个|這個)?(?:群[组組]的?)?邀[请請](?:链接|連結)"
         r"加入(?:了)?(?:此|本)?(?:群[组組])?$",
         Kind.JOIN,
         "joined_by_link",
         _LINK,
     ),
+    _r(
+        r"^(?P<a>.+?)\s*已?(?:从|從|通过|透過|经由|經由)(?:此|该|該|本)?(?:社群|社区|社區)(?:公告)?"
+        r"\s*加入(?:了)?(?:此|本)?(?:群[组組聊])?$",
+        Kind.JOIN,
+        "joined_from_community",
+        _COMM,
+    ),
     _r(r"^(?P<a>.+?)\s*(?:已?加入(?:了)?(?:此|本)?群[组組]|已加入)$", Kind.JOIN, "joined", _UNK),
     _r(r"^(?P<t>你|您)(?:已被|被)(?:添加|新增|加到群[组組])(?:了)?$", Kind.JOIN, "added", _BY),
+    # ⚠ tolerated, not seen in a WhatsApp export: "X将Y、Z和W加入群聊", "X邀请Y加入了群组"
+    _r(
+        r"^(?P<a>.+?)\s*(?:将|將|把)\s*(?P<t>.+?)\s*(?:添加到|添加至|加入|加到|新增到|新增至)(?:了)?"
+        r"(?:此|本|该|該)?群(?:[组組聊])?$",
+        Kind.JOIN,
+        "added",
+        _BY,
+        many=True,
+    ),
+    _r(
+        r"^(?P<a>.+?)\s*(?:邀请|邀請)(?:了)?\s*(?!链接|連結)(?P<t>.+?)\s*加入(?:了)?(?:此|本)?(?:群[组組聊])?$",
+        Kind.JOIN,
+        "added",
+        _BY,
+        many=True,
+    ),
     _r(
         r"^(?P<a>.+?)\s*(?:已?添加了|已添加|已新增|新增了)\s*(?P<t>.+)$",
         Kind.JOIN,
@@ -220,6 +278,13 @@ _RULES: tuple[_Rule, ...] = (
         Kind.JOIN,
         "joined_by_link",
         _LINK,
+    ),
+    _r(
+        r"^(?P<a>.+?) (?:ist|bist) (?:der Gruppe |dieser Gruppe )?(?:über|aus|von) (?:der|die|dem)"
+        r" Community(?:-Ankündigungen)? beigetreten$",
+        Kind.JOIN,
+        "joined_from_community",
+        _COMM,
     ),
     _r(
         r"^(?P<a>.+?) (?:ist|bist) (?:der Gruppe |dieser Gruppe )?beigetreten$",
@@ -277,6 +342,20 @@ _RULES: tuple[_Rule, ...] = (
         _LINK,
         you=True,
     ),
+    _r(
+        r"^(?P<a>.+?) se uni[oó] (?:al grupo )?(?:desde|a través de|mediante|por)"
+        r" (?:la|esta) comunidad$",
+        Kind.JOIN,
+        "joined_from_community",
+        _COMM,
+    ),
+    _r(
+        r"^Te uniste (?:al grupo )?(?:desde|a través de|mediante|por) (?:la|esta) comunidad$",
+        Kind.JOIN,
+        "joined_from_community",
+        _COMM,
+        you=True,
+    ),
     _r(r"^(?P<a>.+?) se uni[oó](?: al grupo)?$", Kind.JOIN, "joined", _UNK),
     _r(r"^(?P<t>Se te) (?:añadió|agregó)$", Kind.JOIN, "added", _BY),
     _r(r"^Se (?:añadió|agregó) a (?P<t>.+)$", Kind.JOIN, "added", _BY, many=True),
@@ -331,6 +410,12 @@ _RULES: tuple[_Rule, ...] = (
         "joined_by_link",
         _LINK,
     ),
+    _r(
+        r"^(?P<a>.+?) entrou (?:no grupo )?(?:pela|através da|a partir da|da|via|pela) comunidade$",
+        Kind.JOIN,
+        "joined_from_community",
+        _COMM,
+    ),
     _r(r"^(?P<a>.+?) entrou(?: no grupo)?$", Kind.JOIN, "joined", _UNK),
     _r(r"^(?P<t>.+?) foi adicionad[oa]$", Kind.JOIN, "added", _BY),
     _r(r"^(?P<a>.+?) adicionou (?P<t>.+)$", Kind.JOIN, "added", _BY, many=True),
@@ -376,6 +461,13 @@ _RULES: tuple[_Rule, ...] = (
         "joined_by_link",
         _LINK,
     ),
+    _r(
+        r"^(?P<a>.+?) (?:a|avez) rejoint (?:ce groupe |le groupe )?(?:depuis|via|à partir de|par)"
+        r" la communauté$",
+        Kind.JOIN,
+        "joined_from_community",
+        _COMM,
+    ),
     _r(r"^(?P<a>.+?) (?:a|avez) rejoint(?: (?:ce|le) groupe)?$", Kind.JOIN, "joined", _UNK),
     _r(r"^(?P<t>.+?) (?:a|avez) été ajouté(?:\(e\)|e)?s?$", Kind.JOIN, "added", _BY),
     _r(r"^(?P<a>.+?) vous a ajouté(?:\(e\)|e)?$", Kind.JOIN, "added_you", _BY),
@@ -419,6 +511,12 @@ _RULES: tuple[_Rule, ...] = (
     # "%s был(-а) удален(-а)", "%1$s удалил(-а) %2$s", "Вы добавили %s",
     # "%1$s изменил(а) тему на “%2$s”"
     _r(
+        r"^(?P<a>.+?) (?:присоединил(?:ся|ась|ись)\S*|вступил\S*) .*сообществ.*$",
+        Kind.JOIN,
+        "joined_from_community",
+        _COMM,
+    ),
+    _r(
         r"^(?P<a>.+?) (?:присоединил(?:ся|ась|ись)\S*|вступил\S*) .*(?:ссылк|приглашени).*$",
         Kind.JOIN,
         "joined_by_link",
@@ -451,6 +549,12 @@ _RULES: tuple[_Rule, ...] = (
         "joined_by_link",
         _LINK,
     ),
+    _r(
+        r"^(?P<a>.+?) bergabung (?:ke grup )?(?:dari|melalui|lewat|via) komunitas$",
+        Kind.JOIN,
+        "joined_from_community",
+        _COMM,
+    ),
     _r(r"^(?P<a>.+?) bergabung(?: ke grup)?$", Kind.JOIN, "joined", _UNK),
     _r(r"^(?P<t>Anda) ditambahkan$", Kind.JOIN, "added", _BY),
     _r(r"^(?P<t>.+?) telah ditambahkan$", Kind.JOIN, "added", _BY),
@@ -471,11 +575,9 @@ _RULES: tuple[_Rule, ...] = (
     ),
 )
 
-#: Splits "Y, Z and W" / "Y、Z" / "Y, Z und W". Names with " and " inside are
-#: split too; WhatsApp gives no way to tell (documented limit).
-_LIST_SPLIT = re.compile(
-    r"\s*(?:,\s*(?:and|und|y|e|et|и|dan)\s+|,|、|，|\s+(?:and|und|y|e|et|и|dan|和|與|与)\s+)\s*"
-)
+#: A hint WhatsApp appends to some notices ("X added Y. Tap to change member
+#: permissions."); it is not part of the names.
+_TAP_HINT = re.compile(r"\.\s+Tap (?:here )?(?:to|for) [^.]*\.?$")
 
 #: Texts that fit a system rule's *start* but sit before ": " in an Android
 #: line, e.g. ``X changed the subject from "a: b" to "c"``; such a line is not
@@ -488,9 +590,16 @@ SYSTEM_IN_AUTHOR = re.compile(
 )
 
 
-def classify_system(text: str) -> SystemAction:
-    """The action a system text describes; unknown texts become a SERVICE."""
-    core = text.strip().rstrip(".。")
+def classify_system(text: str, known: KnownName | None = None) -> SystemAction:
+    """The action a system text describes; unknown texts become a SERVICE.
+
+    ``known`` tells whether a name was already seen in the file; it keeps names
+    that contain a list separator whole when a notice lists several members.
+    """
+    core = text.strip()
+    if "Tap " in core:
+        core = _TAP_HINT.sub("", core)
+    core = core.rstrip(".。")
     for rule in _RULES:
         m = rule.regex.match(core)
         if m is None:
@@ -505,7 +614,10 @@ def classify_system(text: str) -> SystemAction:
         if rule.service in ("added_you", "removed_you"):
             raw_t = "You"
         if raw_t is not None:
-            targets = tuple(t for t in _LIST_SPLIT.split(raw_t) if t) if rule.many else (raw_t,)
+            if rule.many:
+                targets = tuple(split_members(raw_t, known) if known else split_members(raw_t))
+            else:
+                targets = (raw_t,)
         elif rule.kind in (Kind.JOIN, Kind.LEAVE):
             targets = (actor,) if actor else ()
         else:

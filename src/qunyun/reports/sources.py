@@ -17,6 +17,7 @@ _WORDS = {
         "method_invited_by": "成员邀请",
         "method_approved": "审批入群",
         "method_channel_code": "渠道码",
+        "method_community": "从社群加入",
     },
     "en": {
         "invited_by": "invited by {who}",
@@ -29,6 +30,7 @@ _WORDS = {
         "method_invited_by": "invited by a member",
         "method_approved": "join request approved",
         "method_channel_code": "channel code",
+        "method_community": "from the community",
     },
 }
 

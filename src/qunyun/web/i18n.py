@@ -159,6 +159,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "method.qr_code": ("扫码", "QR code"),
     "method.channel_code": ("渠道码", "channel code"),
     "method.approved": ("审批通过", "approved"),
+    "method.community": ("从社群加入", "from the community"),
     "method.unknown": ("未知", "unknown"),
     "kind.join_other": ("邀请入群", "added a member"),
     "kind.kick_other": ("移出成员", "removed a member"),
