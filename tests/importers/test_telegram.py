@@ -186,7 +186,7 @@ def test_invites_one_join_per_member(chat: tuple[dict[str, Event], list[Rejected
         Kind.JOIN,
         utc(2024, 1, 2, 1, 10),
         actor=ALICE,
-        target=IdentityRef("telegram", "Bob", "Bob"),
+        target=BOB,  # named only in the list; his id is known from his later messages
         payload=join,
     )
     assert events[f"{GID}:3:1"].target == IdentityRef("telegram", "陈 Carol", "陈 Carol")
@@ -308,7 +308,8 @@ def test_old_export_local_dates_numeric_ids_and_dst() -> None:
     gid = "-345678901"  # a basic group keeps the Bot API "-<id>" form
     li = IdentityRef("telegram", "123456", "Li Lei")
     got = {e.source_event_id: e for e in events}
-    assert got[f"{gid}:1:0"].target == IdentityRef("telegram", "Han Meimei", "Han Meimei")
+    # named only in the creation list; her id comes from her messages further on
+    assert got[f"{gid}:1:0"].target == IdentityRef("telegram", "234567", "Han Meimei")
     assert got[f"{gid}:1:1"].target == li and got[f"{gid}:1:1"].payload["method"] == "unknown"
     assert got[f"{gid}:1"].ts == utc(2019, 3, 30, 20, 0)  # CET, +01:00
     assert got[f"{gid}:2"].ts == utc(2019, 7, 1, 10, 0)  # CEST, +02:00
@@ -329,8 +330,8 @@ def test_account_export_imports_groups_and_reports_personal_chats() -> None:
     ]
     assert [e.source_event_id for e in events] == [
         "-4000000001:1",
-        "-4000000001:1:0",
         "-4000000001:2",
+        "-4000000001:1:0",  # a list of names: resolved once its chat is read
         "-1001500000002:1",
         "-1001500000002:2",
         "-1001300000003:10",
@@ -378,7 +379,10 @@ def test_truncated_file_keeps_what_was_read(tmp_path: Path) -> None:
     path = tmp_path / "result.json"
     path.write_bytes(data[: data.index(b'"id": 10,')])
     events, rejected = collect(IMPORTER, path, SHANGHAI)
-    assert events[-1].source_event_id == f"{GID}:9"
+    sids = {e.source_event_id for e in events}
+    assert f"{GID}:9" in sids and f"{GID}:10" not in sids
+    # the invite lists read before the break are kept, resolved with what was read
+    assert {f"{GID}:3:0", f"{GID}:3:1", f"{GID}:6:0"} <= sids
     assert rejected[-1].record == "messages[10]"
     assert "invalid JSON" in rejected[-1].message
 
@@ -479,8 +483,9 @@ def test_forum_topics_and_rarer_service_actions() -> None:
     assert (link.kind, link.payload["method"]) == (Kind.JOIN, "invite_link")
     assert (link.actor.display_name, link.target.external_id) == ("Alice", "333")  # type: ignore[union-attr]
     assert link.actor.external_id == "111"  # type: ignore[union-attr]  # resolved by name
-    # a deleted account (null name) in a members list is skipped, the rest kept
-    assert by["8:0"].kind == Kind.JOIN and "8:1" not in by
+    # a deleted account (null name) in a members list still joined: its own identity
+    assert by["8:0"].kind == Kind.JOIN and by["8:1"].kind == Kind.JOIN
+    assert by["8:1"].target == IdentityRef("telegram", f"deleted:{FID}:8:1")
     for mid, action in [
         ("9", "edit_group_photo"),
         ("10", "delete_group_photo"),
