@@ -342,17 +342,17 @@ class Chat:
                 self.topics.add(mid)
             yield self._service_event(raw, mid, ts, actor, action)
         elif action == "invite_members":
-            yield from self._defer(_Listed(raw, mid, ts, actor, self_ok=False), "invite")
+            yield from self._defer(_Listed("invite", raw, mid, ts, actor))
         elif action == "create_group":
             yield self._service_event(raw, mid, ts, actor, "create_group")
             if "members" in raw:  # older tools may leave it out
-                yield from self._defer(_Listed(raw, mid, ts, actor, self_ok=True), "invite")
+                yield from self._defer(_Listed("create", raw, mid, ts, actor))
         elif action == "join_group_by_link":
-            yield from self._defer(_Listed(raw, mid, ts, actor, self_ok=True), "link")
+            yield from self._defer(_Listed("link", raw, mid, ts, actor))
         elif action == "join_group_by_request":
             yield self._self_join(raw, mid, ts, actor, action)
         elif action == "remove_members":
-            yield from self._defer(_Listed(raw, mid, ts, actor, self_ok=True), "removal")
+            yield from self._defer(_Listed("removal", raw, mid, ts, actor))
         elif action == "pin_message":
             pinned = self._sid(raw.get("message_id")) if "message_id" in raw else None
             yield self._event(
@@ -402,9 +402,9 @@ class Chat:
     # has been read (``finish``) and their names resolved with everything the chat
     # showed; only service messages wait, plain messages never do.
 
-    def _defer(self, listed: _Listed, what: str) -> Iterator[Event]:
+    def _defer(self, listed: _Listed) -> Iterator[Event]:
         """Check ``listed`` now (a bad record is rejected in place), resolve it later."""
-        if what == "link":
+        if listed.what == "link":
             if listed.actor is None:
                 raise BadField("actor_id", "join_group_by_link without the member who joined")
         else:
@@ -418,7 +418,6 @@ class Chat:
                     yield self._service_event(raw, mid, ts, actor, action)
                 return
             self._note_homonyms(members, listed)
-        listed.what = what
         self.pending.append(listed)
         if len(self.pending) >= _MAX_PENDING:  # memory stays flat on a huge chat
             yield from self.finish()
@@ -435,7 +434,7 @@ class Chat:
         for name in members:
             if not isinstance(name, str) or not name:
                 continue
-            if name in seen or (name == actor_name and not listed.is_self_ok(members)):
+            if name in seen or (name == actor_name and not listed.may_name_actor(members)):
                 self.names[name] = _AMBIGUOUS
             seen.add(name)
 
@@ -443,7 +442,7 @@ class Chat:
         """The events of the held service messages, in the order they were read."""
         pending, self.pending = self.pending, []
         for listed in pending:
-            if listed.what == "invite":
+            if listed.what in ("invite", "create"):
                 yield from self._joins(listed)
             elif listed.what == "link":
                 yield self._link_join(listed)
@@ -462,7 +461,7 @@ class Chat:
         """
         members: list[Any] = listed.raw["members"]
         actor = listed.actor
-        self_ok = listed.is_self_ok(members)
+        self_ok = listed.may_name_actor(members)
         counts: dict[str, int] = {}
         for n, entry in enumerate(members):
             name = entry if isinstance(entry, str) and entry else None
@@ -473,9 +472,12 @@ class Chat:
                 yield n, IdentityRef(PLATFORM, f"deleted:{self._sid(listed.mid, n)}")
             else:
                 k = counts[name] = counts.get(name, 0) + 1
-                yield n, self._by_name(name) if k == 1 else IdentityRef(
-                    PLATFORM, f"{name}#{k}", name
-                )
+                yield n, self._by_name(name) if k == 1 else self._namesake(name, k)
+
+    @staticmethod
+    def _namesake(name: str, k: int) -> IdentityRef:
+        """The ``k``-th person of one name in one list: told apart, linked to nobody."""
+        return IdentityRef(PLATFORM, f"{name}#{k}", name)
 
     def _joins(self, listed: _Listed) -> Iterator[Event]:
         """One join per entry of an invite or creation list: nobody listed is dropped."""
@@ -545,17 +547,17 @@ class Chat:
 class _Listed:
     """A service message naming members, held until its chat is read (see ``finish``)."""
 
+    what: str  # "invite", "create", "link" or "removal"
     raw: dict[str, Any]
     mid: int
     ts: datetime
     actor: IdentityRef | None
-    #: whether the list may name the actor: a creation, a removal, or a one-name
-    #: invite (joining a public group is "inviting" oneself); never a longer invite
-    self_ok: bool
-    what: str = ""
 
-    def is_self_ok(self, members: list[Any]) -> bool:
-        return self.self_ok or len(members) == 1
+    def may_name_actor(self, members: list[Any]) -> bool:
+        """A creation lists its creator, a removal may be a leave, and a one-name
+        invite may be the actor joining a public group; a longer invite never names
+        the actor (nobody adds themself together with others)."""
+        return self.what != "invite" or len(members) == 1
 
 
 #: Service actions about a forum topic: their ``title`` names the topic, not the group.
