@@ -563,6 +563,10 @@ def test_every_listed_member_is_one_join() -> None:
         "10": ("1011", "1002", "invite_link", "join_group_by_link"),
     }
     assert by["1:0"].target == IdentityRef("telegram", "1001", "Ann")
+    # lists naming others wait for the end of the chat; self-joins and leaves do not
+    order = [e.source_event_id.removeprefix(JID + ":") for e in events]
+    assert order.index("4:0") < order.index("11") < order.index("18") < order.index("2:0")
+    assert order.index("7:0") < order.index("11")
     assert by["3:1"].target == IdentityRef("telegram", f"deleted:{JID}:3:1", None)
     assert by["5:1"].target == IdentityRef("telegram", "Ivy#2", "Ivy")
     # an empty list names nobody; the notice stays a service event

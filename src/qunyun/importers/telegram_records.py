@@ -47,7 +47,9 @@ _TITLE_ACTIONS = frozenset({"edit_group_title"})
 _MAX_NAMES = 500_000
 _AMBIGUOUS = ""
 #: How many member-naming service messages wait for the end of the chat at most.
-_MAX_PENDING = 50_000
+_MAX_PENDING = 20_000
+#: What a held service message keeps of its JSON object.
+_LISTED_KEYS = ("action", "members", "inviter")
 
 
 class BadField(ValueError):
@@ -418,6 +420,10 @@ class Chat:
                     yield self._service_event(raw, mid, ts, actor, action)
                 return
             self._note_homonyms(members, listed)
+        if not listed.names_others():  # "X joined the group", "X left": nothing to look up
+            yield from self._resolve(listed)
+            return
+        listed.raw = {k: listed.raw[k] for k in _LISTED_KEYS if k in listed.raw}  # held small
         self.pending.append(listed)
         if len(self.pending) >= _MAX_PENDING:  # memory stays flat on a huge chat
             yield from self.finish()
@@ -442,12 +448,15 @@ class Chat:
         """The events of the held service messages, in the order they were read."""
         pending, self.pending = self.pending, []
         for listed in pending:
-            if listed.what in ("invite", "create"):
-                yield from self._joins(listed)
-            elif listed.what == "link":
-                yield self._link_join(listed)
-            else:
-                yield from self._removal(listed)
+            yield from self._resolve(listed)
+
+    def _resolve(self, listed: _Listed) -> Iterator[Event]:
+        if listed.what in ("invite", "create"):
+            yield from self._joins(listed)
+        elif listed.what == "link":
+            yield self._link_join(listed)
+        else:
+            yield from self._removal(listed)
 
     def _listed_members(self, listed: _Listed) -> Iterator[tuple[int, IdentityRef]]:
         """(index, identity) of each entry of a ``members`` list, none left out.
@@ -558,6 +567,17 @@ class _Listed:
         invite may be the actor joining a public group; a longer invite never names
         the actor (nobody adds themself together with others)."""
         return self.what != "invite" or len(members) == 1
+
+    def names_others(self) -> bool:
+        """Whether resolving this needs the chat's names: someone besides the actor is
+        named. Self-joins and leaves, the bulk of a big public group's service
+        messages, do not wait."""
+        own = self.actor.display_name if self.actor is not None else None
+        if self.what == "link":
+            inviter = self.raw.get("inviter")
+            return isinstance(inviter, str) and bool(inviter) and inviter != own
+        members: list[Any] = self.raw["members"]
+        return len(members) > 1 or not self.may_name_actor(members) or members[0] != own
 
 
 #: Service actions about a forum topic: their ``title`` names the topic, not the group.
