@@ -10,12 +10,17 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import Engine, func, select
 
 from qunyun import importers
 from qunyun.errors import ImportFormatError
 from qunyun.events import PAYLOAD_KEYS, Event, GroupRef, IdentityRef, Kind
+from qunyun.importers import telegram_records
 from qunyun.importers.base import ImportOptions, Rejected, collect
 from qunyun.importers.telegram import IMPORTER
+from qunyun.importing import run_import
+from qunyun.store.schema import group_daily, identities, memberships
+from tests.conftest import EngineContract
 
 SAMPLES = Path(__file__).parent / "samples" / "telegram"
 CHAT_DIR = SAMPLES / "ChatExport_2024-01-03"
@@ -186,7 +191,7 @@ def test_invites_one_join_per_member(chat: tuple[dict[str, Event], list[Rejected
         Kind.JOIN,
         utc(2024, 1, 2, 1, 10),
         actor=ALICE,
-        target=IdentityRef("telegram", "Bob", "Bob"),
+        target=BOB,  # named only in the list; his id is known from his later messages
         payload=join,
     )
     assert events[f"{GID}:3:1"].target == IdentityRef("telegram", "陈 Carol", "陈 Carol")
@@ -308,7 +313,8 @@ def test_old_export_local_dates_numeric_ids_and_dst() -> None:
     gid = "-345678901"  # a basic group keeps the Bot API "-<id>" form
     li = IdentityRef("telegram", "123456", "Li Lei")
     got = {e.source_event_id: e for e in events}
-    assert got[f"{gid}:1:0"].target == IdentityRef("telegram", "Han Meimei", "Han Meimei")
+    # named only in the creation list; her id comes from her messages further on
+    assert got[f"{gid}:1:0"].target == IdentityRef("telegram", "234567", "Han Meimei")
     assert got[f"{gid}:1:1"].target == li and got[f"{gid}:1:1"].payload["method"] == "unknown"
     assert got[f"{gid}:1"].ts == utc(2019, 3, 30, 20, 0)  # CET, +01:00
     assert got[f"{gid}:2"].ts == utc(2019, 7, 1, 10, 0)  # CEST, +02:00
@@ -329,8 +335,8 @@ def test_account_export_imports_groups_and_reports_personal_chats() -> None:
     ]
     assert [e.source_event_id for e in events] == [
         "-4000000001:1",
-        "-4000000001:1:0",
         "-4000000001:2",
+        "-4000000001:1:0",  # a list of names: resolved once its chat is read
         "-1001500000002:1",
         "-1001500000002:2",
         "-1001300000003:10",
@@ -378,7 +384,10 @@ def test_truncated_file_keeps_what_was_read(tmp_path: Path) -> None:
     path = tmp_path / "result.json"
     path.write_bytes(data[: data.index(b'"id": 10,')])
     events, rejected = collect(IMPORTER, path, SHANGHAI)
-    assert events[-1].source_event_id == f"{GID}:9"
+    sids = {e.source_event_id for e in events}
+    assert f"{GID}:9" in sids and f"{GID}:10" not in sids
+    # the invite lists read before the break are kept, resolved with what was read
+    assert {f"{GID}:3:0", f"{GID}:3:1", f"{GID}:6:0"} <= sids
     assert rejected[-1].record == "messages[10]"
     assert "invalid JSON" in rejected[-1].message
 
@@ -479,8 +488,9 @@ def test_forum_topics_and_rarer_service_actions() -> None:
     assert (link.kind, link.payload["method"]) == (Kind.JOIN, "invite_link")
     assert (link.actor.display_name, link.target.external_id) == ("Alice", "333")  # type: ignore[union-attr]
     assert link.actor.external_id == "111"  # type: ignore[union-attr]  # resolved by name
-    # a deleted account (null name) in a members list is skipped, the rest kept
-    assert by["8:0"].kind == Kind.JOIN and "8:1" not in by
+    # a deleted account (null name) in a members list still joined: its own identity
+    assert by["8:0"].kind == Kind.JOIN and by["8:1"].kind == Kind.JOIN
+    assert by["8:1"].target == IdentityRef("telegram", f"deleted:{FID}:8:1")
     for mid, action in [
         ("9", "edit_group_photo"),
         ("10", "delete_group_photo"),
@@ -504,3 +514,168 @@ def test_forum_topics_and_rarer_service_actions() -> None:
     assert by["17"].kind == Kind.KICK and by["17"].target.display_name == "Dan"  # type: ignore[union-attr]
     assert by["18"].payload == {"service": "join_group_by_request", "method": "approved"}
     assert by["19"].kind == Kind.LEAVE
+
+
+# --------------------------------------------------------------------------- member lists
+
+JOINS = SAMPLES / "joins_export"
+JID = "-1777000111"  # a basic group: where create_group lists its first members
+
+
+def _who(ref: IdentityRef | None) -> str | None:
+    return ref.external_id if ref is not None else None
+
+
+def test_every_listed_member_is_one_join() -> None:
+    """tdesktop writes invite/creation lists as display names, ``null`` for a deleted
+    account; each entry is one join, with the same rules for every shape."""
+    events, rejected = collect(IMPORTER, JOINS, ImportOptions(tz=ZoneInfo("UTC")))
+    assert rejected == []
+    by = {e.source_event_id.removeprefix(JID + ":"): e for e in events}
+    assert len(by) == len(events)
+    joins = {
+        sid: (_who(e.target), _who(e.actor), e.payload["method"], e.payload["service"])
+        for sid, e in by.items()
+        if e.kind is Kind.JOIN
+    }
+    invite, create = "invite_members", "create_group"
+    assert joins == {
+        # the creator is listed with the first members: a member from the start
+        "1:0": ("1001", "1001", "unknown", create),
+        "1:1": ("1002", "1001", "invited_by", create),  # Bob speaks later: his id
+        "1:2": ("Cid", "1001", "invited_by", create),  # never speaks: the name
+        "2:0": ("1004", "1001", "invited_by", invite),
+        "2:1": ("Eli", "1001", "invited_by", invite),
+        "2:2": ("Fay", "1001", "invited_by", invite),
+        "3:0": ("1007", "1001", "invited_by", invite),
+        "3:1": (f"deleted:{JID}:3:1", "1001", "invited_by", invite),  # null: still a join
+        "4:0": ("1008", "1008", "unknown", invite),  # joined a public group by itself
+        # two people called Ivy in one list: neither can be told from the other
+        "5:0": ("Ivy", "1001", "invited_by", invite),
+        "5:1": ("Ivy#2", "1001", "invited_by", invite),
+        # Ann adds a namesake with Jon: nobody adds themself together with others
+        "6:0": ("Ann", "1001", "invited_by", invite),
+        "6:1": ("1010", "1001", "invited_by", invite),
+        # a deleted account (null name, id kept) that added itself
+        "7:0": ("1099", "1099", "unknown", invite),
+        # a channel-style notice without an actor: the member stands in
+        "9:0": ("Kim", "Kim", "invited_by", invite),
+        "10": ("1011", "1002", "invite_link", "join_group_by_link"),
+    }
+    assert by["1:0"].target == IdentityRef("telegram", "1001", "Ann")
+    # lists naming others wait for the end of the chat; self-joins and leaves do not
+    order = [e.source_event_id.removeprefix(JID + ":") for e in events]
+    assert order.index("4:0") < order.index("11") < order.index("18") < order.index("2:0")
+    assert order.index("7:0") < order.index("11")
+    assert by["3:1"].target == IdentityRef("telegram", f"deleted:{JID}:3:1", None)
+    assert by["5:1"].target == IdentityRef("telegram", "Ivy#2", "Ivy")
+    # an empty list names nobody; the notice stays a service event
+    assert by["8"].kind is Kind.SERVICE and by["8"].payload == {"service": invite}
+    assert by["1"].payload == {
+        "service": create,
+        "title": "Joins lab",
+        "extra": {"members": ["Ann", "Bob", "Cid"]},
+    }
+    # a deleted account removed by an admin is a kick of its own identity
+    assert (by["17"].kind, _who(by["17"].target), _who(by["17"].actor)) == (
+        Kind.KICK,
+        f"deleted:{JID}:17:0",
+        "1001",
+    )
+
+
+def test_member_lists_wait_only_within_their_chat(tmp_path: Path) -> None:
+    """Held lists are resolved at the end of *their* chat: a name learnt in another
+    chat of an account export does not leak in, and every chat's lists come out."""
+    chat = json.loads((JOINS / "result.json").read_text(encoding="utf-8"))
+    other = {
+        "name": "Other",
+        "type": "private_group",
+        "id": 42,
+        "messages": [
+            {
+                "id": 1,
+                "type": "message",
+                "date": "2024-07-02T08:00:00",
+                "date_unixtime": "1719907200",
+                "from": "Cid",
+                "from_id": "user5005",
+                "text": "x",
+            },
+        ],
+    }
+    account = {"about": "", "chats": {"about": "", "list": [chat, other]}}
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(account), encoding="utf-8")
+    events, rejected = collect(IMPORTER, path, ImportOptions(tz=ZoneInfo("UTC")))
+    assert rejected == []
+    by = {e.source_event_id: e for e in events}
+    assert _who(by[f"{JID}:1:2"].target) == "Cid"
+    assert sum(e.kind is Kind.JOIN for e in events) == 16
+    assert events[-1].source_event_id == "-42:1"  # the first chat's lists came before
+
+
+def test_a_list_cut_short_by_a_broken_file_is_kept(tmp_path: Path) -> None:
+    data = (JOINS / "result.json").read_bytes()
+    path = tmp_path / "result.json"
+    path.write_bytes(data[: data.index(b'"id": 12,')])
+    events, rejected = collect(IMPORTER, path, ImportOptions(tz=ZoneInfo("UTC")))
+    assert "invalid JSON" in rejected[-1].message
+    joins = {e.source_event_id: _who(e.target) for e in events if e.kind is Kind.JOIN}
+    assert len(joins) == 16
+    assert joins[f"{JID}:1:1"] == "1002" and joins[f"{JID}:2:0"] == "Dee"  # Dee not seen yet
+
+
+def test_an_invite_without_a_members_list_is_rejected(tmp_path: Path) -> None:
+    chat = json.loads((JOINS / "result.json").read_text(encoding="utf-8"))
+    del chat["messages"][1]["members"]
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(chat), encoding="utf-8")
+    events, rejected = collect(IMPORTER, path, ImportOptions(tz=ZoneInfo("UTC")))
+    assert [(r.record, r.field) for r in rejected] == [("messages[1] (id 2)", "members")]
+    assert f"{JID}:2:0" not in {e.source_event_id for e in events}
+    assert sum(e.kind is Kind.JOIN for e in events) == 13
+
+
+class JoinsStoreContract(EngineContract):
+    def test_joins_reach_the_store_once(self, engine: Engine) -> None:
+        first = run_import(engine, JOINS, tz="UTC")
+        t = first.totals()
+        assert (t["new"], t["rejected"]) == (t["read"], 0)
+        with engine.connect() as conn:
+            daily = conn.execute(select(func.sum(group_daily.c.joins))).scalar()
+            bob = conn.execute(
+                select(memberships.c.join_method, memberships.c.message_count)
+                .join(identities, identities.c.id == memberships.c.identity_id)
+                .where(identities.c.external_id == "1002")
+            ).one()
+        assert daily == 16
+        # the invitee's join and his own messages are one membership
+        assert tuple(bob) == ("invited_by", 1)
+        again = run_import(engine, JOINS, tz="UTC").totals()
+        assert (again["new"], again["duplicate"]) == (0, t["read"])
+
+
+class TestJoinsStoreSqlite(JoinsStoreContract):
+    engine_name = "sqlite"
+
+
+@pytest.mark.postgres
+class TestJoinsStorePostgres(JoinsStoreContract):
+    engine_name = "postgres"
+
+
+def test_a_full_hold_is_resolved_early_and_loses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the cap the held lists are resolved at once (flat memory), with the names
+    seen so far: the same joins, only less often linked to ids."""
+    monkeypatch.setattr(telegram_records, "_MAX_PENDING", 1)
+    events, _ = collect(IMPORTER, JOINS, ImportOptions(tz=ZoneInfo("UTC")))
+    joins = {e.source_event_id: _who(e.target) for e in events if e.kind is Kind.JOIN}
+    assert len(joins) == 16
+    assert joins[f"{JID}:1:1"] == "Bob"  # resolved before Bob's first message
+    assert [e.source_event_id for e in events][:4] == [
+        f"{JID}:1",
+        f"{JID}:1:0",
+        f"{JID}:1:1",
+        f"{JID}:1:2",
+    ]

@@ -276,6 +276,7 @@ def _read_chat(stream: _Stream, tz: tzinfo) -> Iterator[Record]:
                 done += 1
         except ijson.JSONError as exc:
             yield _broken(stream.label, f"messages[{done}]", exc)
+    yield from chat.finish()  # the member lists held until every name was seen
 
 
 def _broken(label: str, record: str, exc: Exception) -> Rejected:
@@ -334,6 +335,8 @@ def _read_account(stream: _Stream, tz: tzinfo) -> Iterator[Record]:
             yield from reader.run(_IJSON.parse(fh, use_float=True))
         except ijson.JSONError as exc:
             yield _broken(stream.label, reader.position(), exc)
+            if reader.chat is not None:  # the chat cut short keeps what it named
+                yield from reader.chat.finish()
 
 
 class _AccountReader:
@@ -351,6 +354,8 @@ class _AccountReader:
         self.list_name = ""
         self.header: dict[str, Any] = {}
         self.index = 0
+        #: the group chat whose messages are being read
+        self.chat: Chat | None = None
 
     def position(self) -> str:
         return f"{self.list_name or 'chats'}.list[{max(0, self.counts.get(self.list_name, 0))}]"
@@ -378,8 +383,11 @@ class _AccountReader:
         built: list[Any] = ijson.sendable_list()
         builder = _IJSON.items_basecoro(built, prefix + ".item")
         index = 0
+        self.chat = chat
         for ev in events:
             if ev[1] == "end_array" and ev[0] == prefix:
+                self.chat = None
+                yield from chat.finish()  # the member lists held until every name was seen
                 return
             builder.send(ev)
             if built:

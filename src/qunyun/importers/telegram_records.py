@@ -46,6 +46,10 @@ _TITLE_ACTIONS = frozenset({"edit_group_title"})
 #: How many display names a chat remembers to resolve ``members`` lists to ids.
 _MAX_NAMES = 500_000
 _AMBIGUOUS = ""
+#: How many member-naming service messages wait for the end of the chat at most.
+_MAX_PENDING = 20_000
+#: What a held service message keeps of its JSON object.
+_LISTED_KEYS = ("action", "members", "inviter")
 
 
 class BadField(ValueError):
@@ -171,6 +175,8 @@ class Chat:
     #: ids of the ``topic_created`` messages seen: in a forum, a message "replying"
     #: to one of them is a message posted in that topic (how tdesktop writes topics)
     topics: set[int] = field(default_factory=set)
+    #: service messages naming members, resolved once the chat is read (``finish``)
+    pending: list[_Listed] = field(default_factory=list)
 
     @property
     def gid(self) -> str:
@@ -338,14 +344,17 @@ class Chat:
                 self.topics.add(mid)
             yield self._service_event(raw, mid, ts, actor, action)
         elif action == "invite_members":
-            yield from self._joins(raw, mid, ts, actor, JoinMethod.INVITED_BY)
+            yield from self._defer(_Listed("invite", raw, mid, ts, actor))
         elif action == "create_group":
             yield self._service_event(raw, mid, ts, actor, "create_group")
-            yield from self._joins(raw, mid, ts, actor, JoinMethod.INVITED_BY)
-        elif action in ("join_group_by_link", "join_group_by_request"):
+            if "members" in raw:  # older tools may leave it out
+                yield from self._defer(_Listed("create", raw, mid, ts, actor))
+        elif action == "join_group_by_link":
+            yield from self._defer(_Listed("link", raw, mid, ts, actor))
+        elif action == "join_group_by_request":
             yield self._self_join(raw, mid, ts, actor, action)
         elif action == "remove_members":
-            yield from self._removal(raw, mid, ts, actor)
+            yield from self._defer(_Listed("removal", raw, mid, ts, actor))
         elif action == "pin_message":
             pinned = self._sid(raw.get("message_id")) if "message_id" in raw else None
             yield self._event(
@@ -386,77 +395,189 @@ class Chat:
             payload["extra"] = extra
         return self._event(self._sid(mid), Kind.SERVICE, ts, actor=actor, payload=payload)
 
-    def _joins(
-        self,
-        raw: dict[str, Any],
-        mid: int,
-        ts: datetime,
-        actor: IdentityRef | None,
-        method: JoinMethod,
-    ) -> Iterator[Event]:
-        members = raw.get("members")
-        if not isinstance(members, list):
-            raise BadField("members", "invite without a members list")
-        for n, name in enumerate(members):
+    # ------------------------------------------------------------------ named members
+    #
+    # Invite and removal lists (and a link's ``inviter``) carry display names only.
+    # Telegram writes every name as it is when the export is made, so a member's
+    # name in a list is the very name their own messages show with their id, often
+    # *later* in the file. These service messages are therefore held until the chat
+    # has been read (``finish``) and their names resolved with everything the chat
+    # showed; only service messages wait, plain messages never do.
+
+    def _defer(self, listed: _Listed) -> Iterator[Event]:
+        """Check ``listed`` now (a bad record is rejected in place), resolve it later."""
+        if listed.what == "link":
+            if listed.actor is None:
+                raise BadField("actor_id", "join_group_by_link without the member who joined")
+        else:
+            action = listed.raw.get("action")
+            members = listed.raw.get("members")
+            if not isinstance(members, list):
+                raise BadField("members", f"{action} without a members list")
+            if not members:  # nobody named: kept as what it is, not dropped
+                if action != "create_group":  # which has its service event already
+                    raw, mid, ts, actor = listed.raw, listed.mid, listed.ts, listed.actor
+                    yield self._service_event(raw, mid, ts, actor, action)
+                return
+            self._note_homonyms(members, listed)
+        if not listed.names_others():  # "X joined the group", "X left": nothing to look up
+            yield from self._resolve(listed)
+            return
+        listed.raw = {k: listed.raw[k] for k in _LISTED_KEYS if k in listed.raw}  # held small
+        self.pending.append(listed)
+        if len(self.pending) >= _MAX_PENDING:  # memory stays flat on a huge chat
+            yield from self.finish()
+
+    def _note_homonyms(self, members: list[Any], listed: _Listed) -> None:
+        """Names the list shows to belong to two people are never resolved to one id.
+
+        One list names distinct users (the server's list of ids), so a name written
+        twice is two people; the actor's name among several invitees is a namesake,
+        since nobody adds themself together with others.
+        """
+        seen: set[str] = set()
+        actor_name = listed.actor.display_name if listed.actor is not None else None
+        for name in members:
             if not isinstance(name, str) or not name:
-                continue  # a deleted account: no name, no id, nothing to count
-            target = self._member(name, actor)
+                continue
+            if name in seen or (name == actor_name and not listed.may_name_actor(members)):
+                self.names[name] = _AMBIGUOUS
+            seen.add(name)
+
+    def finish(self) -> Iterator[Event]:
+        """The events of the held service messages, in the order they were read."""
+        pending, self.pending = self.pending, []
+        for listed in pending:
+            yield from self._resolve(listed)
+
+    def _resolve(self, listed: _Listed) -> Iterator[Event]:
+        if listed.what in ("invite", "create"):
+            yield from self._joins(listed)
+        elif listed.what == "link":
+            yield self._link_join(listed)
+        else:
+            yield from self._removal(listed)
+
+    def _listed_members(self, listed: _Listed) -> Iterator[tuple[int, IdentityRef]]:
+        """(index, identity) of each entry of a ``members`` list, none left out.
+
+        * the actor's own name (or, for a deleted actor, a null entry) in a list that
+          can hold the actor is the actor: a self-join, a creator, a member who left;
+        * a name the chat showed with exactly one id is that id (:meth:`_by_name`);
+        * the second person of the same name in one list is ``<name>#2`` (#3, …);
+        * a deleted account (``null``) cannot be linked to anything and is its own
+          identity ``deleted:<source_event_id>``, so that it still counts once.
+        """
+        members: list[Any] = listed.raw["members"]
+        actor = listed.actor
+        self_ok = listed.may_name_actor(members)
+        counts: dict[str, int] = {}
+        for n, entry in enumerate(members):
+            name = entry if isinstance(entry, str) and entry else None
+            if actor is not None and self_ok and name == actor.display_name:
+                self_ok = False  # the actor is in the list once
+                yield n, actor
+            elif name is None:
+                yield n, IdentityRef(PLATFORM, f"deleted:{self._sid(listed.mid, n)}")
+            else:
+                k = counts[name] = counts.get(name, 0) + 1
+                yield n, self._by_name(name) if k == 1 else self._namesake(name, k)
+
+    @staticmethod
+    def _namesake(name: str, k: int) -> IdentityRef:
+        """The ``k``-th person of one name in one list: told apart, linked to nobody."""
+        return IdentityRef(PLATFORM, f"{name}#{k}", name)
+
+    def _joins(self, listed: _Listed) -> Iterator[Event]:
+        """One join per entry of an invite or creation list: nobody listed is dropped."""
+        actor, action = listed.actor, listed.raw.get("action")
+        for n, target in self._listed_members(listed):
             self_join = actor is not None and target.external_id == actor.external_id
             payload: dict[str, Any] = {
-                "method": (JoinMethod.UNKNOWN if self_join else method).value,
-                "service": raw.get("action"),
+                "method": (JoinMethod.UNKNOWN if self_join else JoinMethod.INVITED_BY).value,
+                "service": action,
             }
             yield self._event(
-                self._sid(mid, n),
+                self._sid(listed.mid, n),
                 Kind.JOIN,
-                ts,
+                listed.ts,
                 actor=actor or target,
                 target=target,
                 payload=payload,
             )
 
     def _member(self, name: str, actor: IdentityRef | None) -> IdentityRef:
-        """A member named in a list; the actor themself when the name is theirs."""
+        """A member named alone (an inviter); the actor themself when the name is theirs."""
         if actor is not None and actor.display_name == name:
             return actor
         return self._by_name(name)
 
+    def _link_join(self, listed: _Listed) -> Event:
+        """A member joined by a link; the actor is the link's creator when named."""
+        member = listed.actor
+        assert member is not None  # checked by _defer
+        by: IdentityRef = member
+        inviter = listed.raw.get("inviter")
+        if isinstance(inviter, str) and inviter:
+            by = self._member(inviter, member)
+        payload = {"service": "join_group_by_link", "method": JoinMethod.INVITE_LINK.value}
+        return self._event(
+            self._sid(listed.mid), Kind.JOIN, listed.ts, actor=by, target=member, payload=payload
+        )
+
     def _self_join(
         self, raw: dict[str, Any], mid: int, ts: datetime, member: IdentityRef | None, action: str
     ) -> Event:
+        """A join request approved: the approving admin is not in the export."""
         if member is None:
             raise BadField("actor_id", f"{action} without the member who joined")
-        payload: dict[str, Any] = {"service": action}
-        by: IdentityRef = member
-        if action == "join_group_by_link":
-            payload["method"] = JoinMethod.INVITE_LINK.value
-            inviter = raw.get("inviter")
-            if isinstance(inviter, str) and inviter:
-                by = self._member(inviter, member)
-        else:
-            payload["method"] = JoinMethod.APPROVED.value
-        return self._event(self._sid(mid), Kind.JOIN, ts, actor=by, target=member, payload=payload)
+        payload: dict[str, Any] = {"service": action, "method": JoinMethod.APPROVED.value}
+        return self._event(
+            self._sid(mid), Kind.JOIN, ts, actor=member, target=member, payload=payload
+        )
 
-    def _removal(
-        self, raw: dict[str, Any], mid: int, ts: datetime, actor: IdentityRef | None
-    ) -> Iterator[Event]:
-        members = raw.get("members")
-        if not isinstance(members, list) or not members:
-            raise BadField("members", "removal without a members list")
-        for n, name in enumerate(members):
-            if not isinstance(name, str) or not name:
-                continue
-            target = self._member(name, actor)
+    def _removal(self, listed: _Listed) -> Iterator[Event]:
+        """A kick, or a leave when the member removed themself (or no admin is named)."""
+        actor, mid = listed.actor, listed.mid
+        single = len(listed.raw["members"]) == 1
+        for n, target in self._listed_members(listed):
             left = actor is None or target.external_id == actor.external_id
-            sid = self._sid(mid) if len(members) == 1 else self._sid(mid, n)
             yield self._event(
-                sid,
+                self._sid(mid) if single else self._sid(mid, n),
                 Kind.LEAVE if left else Kind.KICK,
-                ts,
+                listed.ts,
                 actor=actor or target,
                 target=target,
                 payload={"service": "remove_members"},
             )
+
+
+@dataclass(slots=True)
+class _Listed:
+    """A service message naming members, held until its chat is read (see ``finish``)."""
+
+    what: str  # "invite", "create", "link" or "removal"
+    raw: dict[str, Any]
+    mid: int
+    ts: datetime
+    actor: IdentityRef | None
+
+    def may_name_actor(self, members: list[Any]) -> bool:
+        """A creation lists its creator, a removal may be a leave, and a one-name
+        invite may be the actor joining a public group; a longer invite never names
+        the actor (nobody adds themself together with others)."""
+        return self.what != "invite" or len(members) == 1
+
+    def names_others(self) -> bool:
+        """Whether resolving this needs the chat's names: someone besides the actor is
+        named. Self-joins and leaves, the bulk of a big public group's service
+        messages, do not wait."""
+        own = self.actor.display_name if self.actor is not None else None
+        if self.what == "link":
+            inviter = self.raw.get("inviter")
+            return isinstance(inviter, str) and bool(inviter) and inviter != own
+        members: list[Any] = self.raw["members"]
+        return len(members) > 1 or not self.may_name_actor(members) or members[0] != own
 
 
 #: Service actions about a forum topic: their ``title`` names the topic, not the group.
