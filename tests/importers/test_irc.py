@@ -365,6 +365,8 @@ UBUNTU_SHAPES = [
     ("[00:03] -ubottu:#ubuntu- a channel notice", {"message": 1}, "ubottu"),
     ("[00:03] -foo-bar- a notice from a dashed nick", {"message": 1}, "foo-bar"),
     ("[00:03] (spam/#ubuntu) a notice", {"message": 1}, "spam"),
+    # an irssi line in a day sniffed as Ubuntu: read as irssi, not as a notice from "!"
+    ("[00:04] -!- ir [~ir@h] has joined #ubuntu", {"join": 1}, "ir"),
 ]
 
 

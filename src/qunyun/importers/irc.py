@@ -186,7 +186,7 @@ def _irssi_rest(hms: tuple[int, int, int], rest: str) -> _Line | None:
 
 #: A channel notice as irssi, ZNC and the Ubuntu logger write it: ``-nick- text`` or
 #: ``-nick:#chan- text``. Nicks may hold ``-`` themselves (``-foo-bar:#x- hi``).
-_NOTICE = re.compile(r"^-([^\s:]+?)(?::[#&!+][^\s]*?)?-(?: (.*))?$")
+_NOTICE = re.compile(r"^-([^\s:!][^\s:]*?)(?::[#&!+][^\s]*?)?-(?: (.*))?$")
 
 
 def _irssi_system(hms: tuple[int, int, int], rest: str) -> _Line | None:
