@@ -322,10 +322,11 @@ def stats_cmd(
         return
     out.print(
         f"[bold]{t['groups']:,}[/] groups · [bold]{t['members']:,}[/] members "
-        f"({t['people']:,} people) · [bold]{t['messages']:,}[/] messages · "
+        f"({t['people']:,} people) · [bold]{t['authors']:,}[/] authors · "
+        f"[bold]{t['messages']:,}[/] messages ({t['bot_messages']:,} by bots) · "
         f"{t['joins']:,} joins · {t['leaves']:,} leaves"
     )
-    table = Table("id", "platform", "title", "members", "ever", "messages")
+    table = Table("id", "platform", "title", "members", "ever", "authors", "messages")
     table.add_column("first", no_wrap=True)
     table.add_column("last", no_wrap=True)
     shown = sorted(doc["groups"], key=lambda g: -g["messages"])[:30]
@@ -336,6 +337,7 @@ def stats_cmd(
             g["title"] or g["external_id"],
             f"{g['members']:,}",
             f"{g['members_ever']:,}",
+            f"{g['authors']:,}",
             f"{g['messages']:,}",
             (g["first_event"] or "")[:10],
             (g["last_event"] or "")[:10],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import zipfile
 from datetime import UTC, datetime
@@ -240,3 +241,37 @@ def test_older_dce_numeric_kinds_forwards_commands_and_partitions() -> None:
         (True, "messages[1]")
     ]
     assert {e.group.external_id for e in events} == {g}
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("Default", Kind.MESSAGE),
+        ("Reply", Kind.MESSAGE),
+        ("20", Kind.MESSAGE),  # slash-command reply
+        ("23", Kind.MESSAGE),  # context-menu-command reply
+        ("8", Kind.SERVICE),  # server boost
+        ("21", Kind.SERVICE),  # thread starter: a copy of a message counted elsewhere
+        ("24", Kind.SERVICE),  # AutoMod action
+        ("46", Kind.SERVICE),  # poll result
+    ],
+)
+def test_what_counts_as_a_message(tmp_path: Path, kind: str, expected: Kind) -> None:
+    doc = {
+        "guild": {"id": "1", "name": "G"},
+        "channel": {"id": "2", "type": "GuildTextChat", "name": "general"},
+        "messages": [
+            {
+                "id": "3",
+                "type": kind,
+                "timestamp": "2024-01-01T00:00:00+00:00",
+                "content": "x",
+                "author": {"id": "4", "name": "a", "isBot": False},
+            }
+        ],
+    }
+    path = tmp_path / "G - general [2].json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    events, rejected = collect(IMPORTER, path, ImportOptions(tz=ZoneInfo("UTC")))
+    assert rejected == []
+    assert [e.kind for e in events] == [expected]

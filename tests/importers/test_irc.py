@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -297,3 +298,333 @@ def test_weechat_mode_and_ubuntu_stamped_system_lines(tmp_path: Path) -> None:
         (Kind.JOIN, utc(2024, 5, 1, 10)),
         (Kind.MESSAGE, utc(2024, 5, 1, 10, 1)),
     ]
+
+
+# --------------------------------------------------------------------------- line shapes
+
+
+def _ubuntu_log(tmp_path: Path, text: str) -> Path:
+    """An irclogs.ubuntu.com day file: the date is in the path."""
+    day = tmp_path / "2020" / "01" / "01"
+    day.mkdir(parents=True, exist_ok=True)
+    (day / "#ubuntu.txt").write_bytes(text.encode("utf-8"))
+    return tmp_path
+
+
+def _member(e: Event) -> IdentityRef | None:
+    """The member an event is about: the target of a membership change, else the actor."""
+    member_kinds = (Kind.JOIN, Kind.LEAVE, Kind.KICK, Kind.BAN)
+    return e.target if e.kind in member_kinds else e.actor
+
+
+def _tally(events: list[Event]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for e in events:
+        out[e.kind.value] = out.get(e.kind.value, 0) + 1
+    return out
+
+
+UBUNTU_SHAPES = [
+    # (line, {kind: count}, who: the member concerned)
+    ("=== jo_ [~jo@unaffiliated/jo] has joined #ubuntu", {"join": 1}, "jo_"),
+    ("=== [m0rph]  [~[m0rph]@p83.example.de]  has joined #ubuntu", {"join": 1}, "[m0rph]"),
+    ("=== 7JTAAFAPD [~x@2001:db8::1] has joined #ubuntu", {"join": 1}, "7JTAAFAPD"),
+    (
+        "=== a\\b`^{}|-_ [uid1@gateway/web/irccloud.com/x-abc] has joined #ubuntu ",
+        {"join": 1},
+        "a\\b`^{}|-_",
+    ),
+    ("=== nocloak has joined #ubuntu", {"join": 1}, "nocloak"),
+    ("[00:01] === stamped [~s@1.2.3.4] has joined #ubuntu\r", {"join": 1}, "stamped"),
+    ("=== tabby\t[~t@h]\thas joined #ubuntu", {"join": 1}, "tabby"),
+    ("=== fherz [~d@184.example.net]  has left #ubuntu [] ", {"leave": 1}, "fherz"),
+    ('=== Hob [n=Hob@cpe.example.au] has left #ubuntu ["So]', {"leave": 1}, "Hob"),
+    ("=== p [~p@h] has left #ubuntu", {"leave": 1}, "p"),
+    ("=== nohost has left #ubuntu [bye]", {"leave": 1}, "nohost"),
+    ("=== q [~q@h] has quit [Remote host closed the connection]", {"leave": 1}, "q"),
+    ("=== q2 [~q@h] has quit [Ping timeout: 240 seconds]", {"leave": 1}, "q2"),
+    ("=== q3 [~q@h] has quit [Read error: Connection reset by peer]", {"leave": 1}, "q3"),
+    ("=== q4 [~q@h] has quit [*.net *.split]", {"leave": 1}, "q4"),
+    ("=== q5 [~q@h] has quit [Client Quit]", {"leave": 1}, "q5"),
+    ("=== q6 [~q@h] has quit [Quit: [x] über ☃ ]]", {"leave": 1}, "q6"),
+    ("=== q7 [~q@h] has quit (Quit: parens)", {"leave": 1}, "q7"),
+    ("=== q8 [~q@h] has quit", {"leave": 1}, "q8"),
+    ("=== q9 has quit [bye]", {"leave": 1}, "q9"),
+    ("=== Psyk[ is now known as Psyk[o] ", {"rename": 1}, "Psyk["),
+    ("=== bad was kicked off #ubuntu by op [spam]", {"kick": 1}, "bad"),
+    ("=== mode/#ubuntu [+o ikonia] by ChanServ", {"service": 1}, None),
+    ("=== mode/#ubuntu [+b troll!*@*] by ikonia", {"ban": 1}, "troll"),
+    ("=== ..[topic/#ubuntu:robitaille] : Calendar | Logs", {"service": 1}, None),
+    ("=== ubotu changed the topic of #ubuntu to: Welcome", {"service": 1}, None),
+    ("=== Logging started", {}, None),
+    ("=== Logging ended", {}, None),
+    ("[00:02] <ub[o]> hi [there] <b>", {"message": 1}, "ub[o]"),
+    ("[00:02:03] <secs> with seconds", {"message": 1}, "secs"),
+    ("[00:02]  * balton looks", {"message": 1}, "balton"),
+    ("=== Drizzt321 shrugs", {"message": 1}, "Drizzt321"),
+    ("[00:03] -ubottu:#ubuntu- a channel notice", {"message": 1}, "ubottu"),
+    ("[00:03] -foo-bar- a notice from a dashed nick", {"message": 1}, "foo-bar"),
+    ("[00:03] (spam/#ubuntu) a notice", {"message": 1}, "spam"),
+    # an irssi line in a day sniffed as Ubuntu: read as irssi, not as a notice from "!"
+    ("[00:04] -!- ir [~ir@h] has joined #ubuntu", {"join": 1}, "ir"),
+]
+
+
+@pytest.mark.parametrize(("line", "expected", "member"), UBUNTU_SHAPES)
+def test_ubuntu_line_shapes(
+    tmp_path: Path, line: str, expected: dict[str, int], member: str | None
+) -> None:
+    """Each shape of an irclogs.ubuntu.com line gives exactly its one event."""
+    log = _ubuntu_log(tmp_path, f"[00:00] <first> hi\n{line}\n")
+    events, rejected = collect(IMPORTER, log, ImportOptions(tz=ZoneInfo("UTC")))
+    assert rejected == []
+    assert _tally(events[1:]) == expected
+    if member is not None:
+        concerned = _member(events[1])
+        assert concerned is not None and concerned.display_name == member
+
+
+def test_ubuntu_membership_lines_never_become_messages(tmp_path: Path) -> None:
+    """A ``===`` line that speaks of joining/leaving in a shape no pattern reads is
+    reported, not taken for an early-format ``/me`` action."""
+    log = _ubuntu_log(tmp_path, "=== odd [~o@h] has joined\n=== x was kicked somehow\n")
+    events, rejected = collect(IMPORTER, log, ImportOptions(tz=ZoneInfo("UTC")))
+    assert events == []
+    assert [(r.line, r.field) for r in rejected] == [(1, "line"), (2, "line")]
+
+
+def test_ubuntu_hosts_and_reasons_are_kept(tmp_path: Path) -> None:
+    log = _ubuntu_log(
+        tmp_path,
+        "=== m [~[m0rph]@p83.example.de]  has joined #ubuntu\n"
+        '=== m [~[m0rph]@p83.example.de] has left #ubuntu ["Leaving"]\n'
+        "=== q [~q@h] has quit [Quit: [x] bye]\n",
+    )
+    events, _ = collect(IMPORTER, log, ImportOptions(tz=ZoneInfo("UTC")))
+    assert [e.payload.get("extra") for e in events] == [
+        {"host": "~[m0rph]@p83.example.de"},
+        {"host": "~[m0rph]@p83.example.de"},
+        {"host": "~q@h"},
+    ]
+    assert [e.payload.get("reason") for e in events] == [None, "Leaving", "Quit: [x] bye"]
+
+
+def test_service_nicks_are_bots(tmp_path: Path) -> None:
+    log = _ubuntu_log(tmp_path, "[00:01] <ubottu> factoid\n[00:02] <human> hi\n")
+    events, _ = collect(IMPORTER, log, ImportOptions(tz=ZoneInfo("UTC")))
+    assert [(e.actor and e.actor.is_bot) for e in events] == [True, False]
+
+
+OTHER_SHAPES = [
+    # irssi
+    ("#c.log", "12:00 -!- a [~[a]@h] has joined #c", {"join": 1}),
+    ("#c.log", "12:00 -!- a [~a@2001:db8::1] has joined #c ", {"join": 1}),
+    ("#c.log", "12:00 -!- a [~a@h] has left #c []", {"leave": 1}),
+    ("#c.log", "12:00 -!- a [~a@h] has left #c", {"leave": 1}),
+    ("#c.log", "12:00 -!- a [~a@h] has quit [Quit: [x] bye]", {"leave": 1}),
+    ("#c.log", "12:00 -!- a [~a@h] has quit []", {"leave": 1}),
+    ("#c.log", "12:00 -!- a was kicked from #c by op", {"kick": 1}),
+    ("#c.log", "12:00 -!- foo-bar is now known as foo|away", {"rename": 1}),
+    ("#c.log", "12:00 -foo-bar:#c- dashed notice", {"message": 1}),
+    ("#c.log", "12:00 -!- Irssi: Join to #c was synced in 2 secs", {}),
+    ("#c.log", "12:00 -!- ServerMode/#c [+nt] by irc.example.net", {}),
+    # WeeChat, English and translated
+    ("irc.n.#c.weechatlog", "2020-01-01 12:00:00\t-->\ta (~[a]@h) has joined #c", {"join": 1}),
+    ("irc.n.#c.weechatlog", "2020-01-01 12:00:00\t-->\ta has joined #c", {"join": 1}),
+    ("irc.n.#c.weechatlog", "2020-01-01 12:00:00\t-->\ta (~a@h) a rejoint #c", {"join": 1}),
+    ("irc.n.#c.weechatlog", "2020-01-01 12:00:00\t<--\ta (~a@h) a quitté #c (ciao)", {"leave": 1}),
+    ("irc.n.#c.weechatlog", "2020-01-01 12:00:00\t<--\ta (~a@h) hat beendet (Ping)", {"leave": 1}),
+    ("irc.n.#c.weechatlog", "2020-01-01 12:00:00\t<--\ta (~a@h) has quit", {"leave": 1}),
+    ("irc.n.#c.weechatlog", "2020-01-01 12:00:00\t<--\ta has left #c", {"leave": 1}),
+    ("irc.n.#c.weechatlog", "2020-01-01 12:00:00\t--\tNotice(ChanServ) -> #c: hi", {"message": 1}),
+    # ZNC
+    ("#c_20200101.log", "[12:00:00] *** Joins: a (~[a]@h)", {"join": 1}),
+    ("#c_20200101.log", "[12:00:00] *** Joins: a", {"join": 1}),
+    ("#c_20200101.log", "[12:00:00] *** Parts: a (~a@h) ()", {"leave": 1}),
+    ("#c_20200101.log", "[12:00:00] *** Parts: a (~a@h)", {"leave": 1}),
+    ("#c_20200101.log", "[12:00:00] *** Quits: a (~a@h) (Quit: (x) bye)", {"leave": 1}),
+    ("#c_20200101.log", "[12:00:00] *** a was kicked by op", {"kick": 1}),
+    ("#c_20200101.log", "[12:00:00] *** Joins a (~a@h)", {}),  # rejected, see below
+]
+
+
+@pytest.mark.parametrize(("name", "line", "expected"), OTHER_SHAPES)
+def test_irssi_weechat_znc_line_shapes(
+    tmp_path: Path, name: str, line: str, expected: dict[str, int]
+) -> None:
+    head = {
+        "#c.log": "--- Log opened Wed Jan 01 11:00:00 2020\n11:00 <first> hi\n",
+        "irc.n.#c.weechatlog": "2020-01-01 11:00:00\tfirst\thi\n",
+        "#c_20200101.log": "[11:00:00] <first> hi\n",
+    }[name]
+    log = tmp_path / name
+    log.write_text(head + line + "\n", encoding="utf-8")
+    events, rejected = collect(IMPORTER, log, ImportOptions(tz=ZoneInfo("UTC")))
+    assert _tally(events[1:]) == expected
+    assert len(rejected) == (0 if expected or "Joins a" not in line else 1)
+    for e in events[1:]:
+        concerned = _member(e)
+        assert concerned is not None and concerned.display_name in ("a", "foo-bar", "ChanServ")
+
+
+# --------------------------------------------------------------------------- property
+
+
+_NICK_FIRST = "abcXYZ[]\\`^{}|_0123456789"
+_NICK_REST = _NICK_FIRST + "-"
+_HOSTS = [
+    "~user@1.2.3.4",
+    "n=dholbach@ubuntu/member/dholbach",
+    "i=x@unaffiliated/x",
+    "~u@gateway/web/irccloud.com/x-abcdefgh",
+    "~u@2001:db8::1",
+    "~[m0rph]@p83.example.de",
+    "uid123@id-123.tooting.irccloud.com",
+]
+_REASONS = [
+    "",
+    "Quit: bye",
+    "Remote host closed the connection",
+    "Ping timeout: 240 seconds",
+    "Read error: Connection reset by peer",
+    "*.net *.split",
+    "Client Quit",
+    "Quit: [x] über ☃ (see you)",
+    '"Leaving"',
+]
+_WORDS = ["hi", "[x]", "<b>", "has joined #c", "☃", "über", "(p)", "-d-", "nick:", "a|b", "*"]
+_TAILS = ["", "", "", " ", "  ", "\r"]
+
+
+def _gen_nick(rng: random.Random) -> str:
+    return rng.choice(_NICK_FIRST) + "".join(
+        rng.choice(_NICK_REST) for _ in range(rng.randint(0, 8))
+    )
+
+
+def _gen_text(rng: random.Random) -> str:
+    return " ".join(rng.choice(_WORDS) for _ in range(rng.randint(1, 5)))
+
+
+#: (kind of event or "none"/"reject", line template); {n} nick, {o} other nick,
+#: {h} host, {r} reason, {t} text, {p} a /me text that does not read like a system line
+_TEMPLATES: dict[str, list[tuple[str, str]]] = {
+    "ubuntu": [
+        ("message", "[12:00] <{n}> {t}"),
+        ("message", "[12:00]  * {n} {t}"),
+        ("message", "=== {n} {p}"),
+        ("message", "[12:00] -{n}:#c- {t}"),
+        ("join", "=== {n} [{h}] has joined #c"),
+        ("join", "=== {n} [{h}]  has joined #c"),
+        ("join", "=== {n} has joined #c"),
+        ("leave", "=== {n} [{h}] has left #c [{r}]"),
+        ("leave", "=== {n} [{h}] has quit [{r}]"),
+        ("leave", "=== {n} has quit [{r}]"),
+        ("rename", "=== {n} is now known as {o}"),
+        ("kick", "=== {o} was kicked off #c by {n} [{r}]"),
+        ("service", "=== mode/#c [+o {o}] by {n}"),
+        ("none", "=== Logging started"),
+        ("reject", "this is no log line"),
+    ],
+    "irssi": [
+        ("message", "12:00 <{n}> {t}"),
+        ("message", "12:00 <@{n}> {t}"),
+        ("message", "12:00  * {n} {t}"),
+        ("message", "12:00 -{n}:#c- {t}"),
+        ("join", "12:00 -!- {n} [{h}] has joined #c"),
+        ("leave", "12:00 -!- {n} [{h}] has left #c [{r}]"),
+        ("leave", "12:00 -!- {n} [{h}] has quit [{r}]"),
+        ("rename", "12:00 -!- {n} is now known as {o}"),
+        ("kick", "12:00 -!- {o} was kicked from #c by {n} [{r}]"),
+        ("service", "12:00 -!- mode/#c [+o {o}] by {n}"),
+        ("none", "12:00 -!- Irssi: Join to #c was synced in 2 secs"),
+        ("reject", "this is no log line"),
+    ],
+    "weechat": [
+        ("message", "2020-01-01 12:00:00\t{n}\t{t}"),
+        ("message", "2020-01-01 12:00:00\t@{n}\t{t}"),
+        ("message", "2020-01-01 12:00:00\t *\t{n} {t}"),
+        ("join", "2020-01-01 12:00:00\t-->\t{n} ({h}) has joined #c"),
+        ("leave", "2020-01-01 12:00:00\t<--\t{n} ({h}) has left #c ({r})"),
+        ("leave", "2020-01-01 12:00:00\t<--\t{n} ({h}) has quit ({r})"),
+        ("rename", "2020-01-01 12:00:00\t--\t{n} is now known as {o}"),
+        ("kick", "2020-01-01 12:00:00\t<--\t{n} has kicked {o} ({r})"),
+        ("none", "2020-01-01 12:00:00\t--\tChannel #c: 3 nicks (1 op, 0 voices, 2 normals)"),
+        ("reject", "this is no log line"),
+    ],
+    "znc": [
+        ("message", "[12:00:00] <{n}> {t}"),
+        ("message", "[12:00:00] * {n} {t}"),
+        ("message", "[12:00:00] -{n}- {t}"),
+        ("join", "[12:00:00] *** Joins: {n} ({h})"),
+        ("leave", "[12:00:00] *** Parts: {n} ({h}) ({r})"),
+        ("leave", "[12:00:00] *** Quits: {n} ({h}) ({r})"),
+        ("rename", "[12:00:00] *** {n} is now known as {o}"),
+        ("kick", "[12:00:00] *** {o} was kicked by {n} ({r})"),
+        ("service", "[12:00:00] *** {n} sets mode: +o {o}"),
+        ("none", "[12:00:00] Connected to IRC (irc.example.net +6697)"),
+        ("reject", "this is no log line"),
+    ],
+}
+_HEADS = {
+    "ubuntu": ("2020/01/01/#c.txt", "[11:00] <head> hi"),
+    "irssi": ("#c.log", "--- Log opened Wed Jan 01 11:00:00 2020"),
+    "weechat": ("irc.n.#c.weechatlog", "2020-01-01 11:00:00\thead\thi"),
+    "znc": ("#c_20200101.log", "[11:00:00] <head> hi"),
+}
+
+
+def _generate(rng: random.Random, dialect: str, n: int) -> tuple[str, list[tuple[str, ...]]]:
+    """A log of ``n`` random lines and, per line, what it must give."""
+    lines, expected = [], []
+    for _ in range(n):
+        kind, template = rng.choice(_TEMPLATES[dialect])
+        nick, other = _gen_nick(rng), _gen_nick(rng)
+        host = rng.choice(_HOSTS)
+        if dialect in ("weechat", "znc"):
+            host = host.replace(")", "")
+        reason = rng.choice(_REASONS)
+        line = template.format(
+            n=nick, o=other, h=host, r=reason, t=_gen_text(rng), p=rng.choice(["waves", "sighs"])
+        )
+        lines.append(line + rng.choice(_TAILS))
+        expected.append(_expectation(kind, nick, other))
+    return "\n".join(lines) + "\n", expected
+
+
+def _expectation(kind: str, nick: str, other: str) -> tuple[str, ...]:
+    if kind in ("message", "service"):
+        return (kind, nick)
+    if kind in ("join", "leave"):
+        return (kind, nick, nick)
+    if kind == "kick":
+        return (kind, nick, other)
+    if kind == "rename":
+        return (kind, nick, other)
+    return (kind,)
+
+
+@pytest.mark.parametrize("dialect", sorted(_TEMPLATES))
+@pytest.mark.parametrize("seed", range(5))
+def test_every_line_is_one_event_or_a_reported_reject(
+    tmp_path: Path, dialect: str, seed: int
+) -> None:
+    """Property: in a generated log each line gives exactly one event of its kind and
+    member, a reported reject, or (a closed set of client noise) nothing — never a
+    silent loss, never a double count."""
+    rng = random.Random(f"{dialect}-{seed}")
+    name, head = _HEADS[dialect]
+    body, expected = _generate(rng, dialect, 300)
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((head + "\n" + body).encode("utf-8"))
+    events, rejected = collect(IMPORTER, tmp_path, ImportOptions(tz=ZoneInfo("UTC")))
+    if dialect != "irssi":
+        events = events[1:]  # the head line's own message
+    got = [
+        (e.kind.value, *(r.display_name or "" for r in (e.actor, e.target) if r is not None))
+        for e in events
+    ]
+    assert got == [x for x in expected if x[0] not in ("none", "reject")]
+    rejected_lines = [i + 2 for i, x in enumerate(expected) if x[0] == "reject"]
+    assert [r.line for r in rejected] == rejected_lines

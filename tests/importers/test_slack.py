@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -219,3 +220,35 @@ def test_legacy_shapes_webhooks_file_comments_and_blocks_only() -> None:
         ("[9] ts 1500000900.000010", "user"),
     ]
     assert all(r.file.endswith("2017-07-14.json") for r in rejected)
+
+
+@pytest.mark.parametrize(
+    ("subtype", "kind", "msg_type"),
+    [
+        (None, Kind.MESSAGE, "text"),
+        ("me_message", Kind.MESSAGE, "text"),
+        ("thread_broadcast", Kind.MESSAGE, "text"),
+        ("bot_message", Kind.MESSAGE, "text"),
+        ("sh_room_created", Kind.MESSAGE, "call"),  # a huddle: a call notice
+        ("huddle_thread", Kind.MESSAGE, "call"),
+        ("reminder_add", Kind.SERVICE, None),  # Slack's notice, nobody said it
+        ("channel_topic", Kind.SERVICE, None),
+        ("channel_join", Kind.JOIN, None),
+        ("channel_leave", Kind.LEAVE, None),
+    ],
+)
+def test_what_counts_as_a_message(
+    tmp_path: Path, subtype: str | None, kind: Kind, msg_type: str | None
+) -> None:
+    (tmp_path / "users.json").write_text(json.dumps([{"id": "U1", "name": "lin"}]))
+    (tmp_path / "channels.json").write_text(json.dumps([{"id": "C1", "name": "general"}]))
+    (tmp_path / "general").mkdir()
+    msg = {"type": "message", "user": "U1", "text": "x", "ts": "1704067200.000100"}
+    if subtype is not None:
+        msg["subtype"] = subtype
+    if subtype == "bot_message":
+        msg.update({"bot_id": "B1", "username": "deploy"})
+    (tmp_path / "general" / "2024-01-01.json").write_text(json.dumps([msg]))
+    events, rejected = collect(IMPORTER, tmp_path, OPTS)
+    assert rejected == []
+    assert [(e.kind, e.payload.get("type")) for e in events] == [(kind, msg_type)]

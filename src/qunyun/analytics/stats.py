@@ -1,8 +1,13 @@
 """``qunyun stats``: the first look at what is in the store.
 
-Counts come from the membership rows the ingester keeps (members, messages) and
-from the rollups, which are already in each group's own time zone (a message at
+Counts come from the membership rows the ingester keeps (members, authors, messages)
+and from the rollups, which are already in each group's own time zone (a message at
 23:30 on 31 Jan in Shanghai belongs to January there, whatever UTC says).
+
+A *member* is anyone a group's history shows in it — who joined and never spoke
+included — and an *author* a member with at least one message event; bots are
+neither (docs/metrics.md), they are counted apart (``bots``, ``bot_messages``).
+Every key is defined in docs/cli.md.
 """
 
 from __future__ import annotations
@@ -11,10 +16,13 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Integer, func, select
+from sqlalchemy import ColumnElement, Connection, and_, case, false, func, not_, select, true
 
 from qunyun.store.queries import find_groups, is_member
-from qunyun.store.schema import events, group_daily, memberships
+from qunyun.store.schema import events, group_daily, identities, memberships
+
+#: the per-group counts read from the membership rows, in output order
+_COUNTS = ("members", "members_ever", "authors", "bots", "messages", "bot_messages")
 
 _EPOCH_DAY = date(1970, 1, 1)
 
@@ -35,9 +43,7 @@ def basic_stats(conn: Connection, group: str | None = None) -> dict[str, Any]:
                 "external_id": r.external_id,
                 "title": r.title,
                 "tz": r.tz,
-                "members": c.get("members", 0),
-                "members_ever": c.get("members_ever", 0),
-                "messages": c.get("messages", 0),
+                **{k: c.get(k, 0) for k in _COUNTS},
                 "first_event": first,
                 "last_event": last,
             }
@@ -45,9 +51,8 @@ def basic_stats(conn: Connection, group: str | None = None) -> dict[str, Any]:
     months = _months(conn, {r.id: r.tz for r in rows})
     totals = {
         "groups": len(rows),
-        "members": sum(g["members"] for g in out_groups),
+        **{k: sum(g[k] for g in out_groups) for k in _COUNTS},
         "people": _people(conn, gids),
-        "messages": sum(g["messages"] for g in out_groups),
         "joins": sum(m["joins"] for m in months),
         "leaves": sum(m["leaves"] for m in months),
     }
@@ -55,31 +60,37 @@ def basic_stats(conn: Connection, group: str | None = None) -> dict[str, Any]:
 
 
 def _membership_counts(conn: Connection, gids: list[int]) -> dict[int, dict[str, int]]:
-    m = memberships.c
+    """Per group: human memberships (current, ever, with a message), bots, messages."""
+    m, i = memberships.c, identities.c
+    human = i.is_bot == false()
+
+    def n(cond: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.sum(case((cond, 1), else_=0))
+
     q = (
         select(
             m.group_id,
-            func.count().label("ever"),
-            func.sum(func.cast(is_member(), Integer())).label("current"),
+            n(and_(human, is_member())).label("members"),
+            n(human).label("members_ever"),
+            n(and_(human, m.message_count > 0)).label("authors"),
+            n(i.is_bot == true()).label("bots"),
             func.sum(m.message_count).label("messages"),
+            func.sum(case((not_(human), m.message_count), else_=0)).label("bot_messages"),
         )
+        .join(identities, i.id == m.identity_id)
         .where(m.group_id.in_(gids))
         .group_by(m.group_id)
     )
-    return {
-        r.group_id: {
-            "members_ever": int(r.ever),
-            "members": int(r.current or 0),
-            "messages": int(r.messages or 0),
-        }
-        for r in conn.execute(q)
-    }
+    return {r.group_id: {k: int(getattr(r, k) or 0) for k in _COUNTS} for r in conn.execute(q)}
 
 
 def _people(conn: Connection, gids: list[int]) -> int:
-    """Distinct persons who are currently in at least one of the groups."""
-    q = select(func.count(func.distinct(memberships.c.person_id))).where(
-        memberships.c.group_id.in_(gids), is_member()
+    """Distinct persons (not bots) who are currently in at least one of the groups."""
+    m = memberships.c
+    q = (
+        select(func.count(func.distinct(m.person_id)))
+        .join(identities, identities.c.id == m.identity_id)
+        .where(m.group_id.in_(gids), is_member(), identities.c.is_bot == false())
     )
     return int(conn.execute(q).scalar_one())
 

@@ -297,13 +297,19 @@ def _translate(
         yield from _reactions(ctx, msg, sid, ts, author, base)
 
 
+#: Discord message types someone (a member or an app) wrote, as DCE writes the ones its
+#: enum does not name: 20 slash-command reply, 23 context-menu-command reply. Every other
+#: number is a system notice (boosts, follows, 21 thread starter — a copy of a message
+#: already counted in the parent channel —, 22 invite reminder, 24 AutoMod action,
+#: stage events, 46 poll result …) and so not a message.
+_AUTHORED_NUMBERS = frozenset({"0", "19", "20", "23"})
+
+
 def _is_service(kind: str) -> bool:
-    """Known system kinds, DCE's numeric names for unknown system kinds (1..18)."""
+    """Known system kinds, and DCE's numbers for the system kinds its enum does not name."""
     if kind in _SYSTEM_KINDS:
         return True
-    if kind.isdigit():
-        return 1 <= int(kind) <= 18
-    return False
+    return kind.isdigit() and kind not in _AUTHORED_NUMBERS
 
 
 def _recipient(

@@ -54,6 +54,41 @@ _MONTHS = {
     )
 }
 _MODE_CHARS = " @+%~&!"
+#: Network services and the Ubuntu channels' logging and factoid bots: their lines are
+#: bot messages (counted as messages, never as a member's activity, docs/metrics.md).
+_BOTS = frozenset(
+    [
+        "chanserv",
+        "nickserv",
+        "operserv",
+        "memoserv",
+        "botserv",
+        "hostserv",
+        "saslserv",
+        "global",
+        "alis",
+        "frigg",
+        "ubottu",
+        "ubotu",
+        "ubot2",
+        "ubot3",
+        "ubot4",
+        "ubot5",
+        "ubotwo",
+        "lubotu1",
+        "lubotu2",
+        "lubotu3",
+        "ubuntulog",
+        "meetingology",
+        "mootbot",
+    ]
+)
+
+
+def is_bot(nick: str) -> bool:
+    """A service or a known channel bot; ZNC's ``*status``-style module nicks too
+    (``*`` cannot start a real nick)."""
+    return nick.startswith("*") or nick.lower() in _BOTS
 
 
 @dataclass
@@ -76,8 +111,8 @@ Parser = Callable[[str], "_Line | None"]
 # --------------------------------------------------------------------------- dialects
 
 
-def _hms(h: str, m: str, s: str | None = None) -> tuple[int, int, int]:
-    return int(h), int(m), int(s or 0)
+def _hms(h: str | None, m: str | None, s: str | None = None) -> tuple[int, int, int]:
+    return int(h or 0), int(m or 0), int(s or 0)
 
 
 def _nick(raw: str) -> str:
@@ -92,11 +127,13 @@ _IRSSI_DAY = re.compile(r"^--- Day changed \w{3} (\w{3}) +(\d{1,2}) (\d{4})\s*$"
 _IRSSI_TIME = re.compile(
     r"^(\[)?(?:(\d{4})-(\d\d)-(\d\d)[ T])?(\d\d):(\d\d)(?::(\d\d))?(?(1)\]) (.*)$"
 )
+#: ``[user@host]`` may itself hold brackets (``~[m0rph]@host``: an ident is any
+#: printable text), so a host runs lazily up to the ``] has …`` that follows it.
 _IRSSI_SYS = [
-    ("join", re.compile(r"^(\S+) \[([^\]]*)\] has joined (\S+)\s*$")),
-    ("part", re.compile(r"^(\S+) \[([^\]]*)\] has left (\S+) \[(.*)\]\s*$")),
-    ("quit", re.compile(r"^(\S+) \[([^\]]*)\] has quit \[(.*)\]\s*$")),
-    ("kick", re.compile(r"^(\S+) was kicked from (\S+) by (\S+) \[(.*)\]\s*$")),
+    ("join", re.compile(r"^(\S+) \[(.*?)\] has joined (\S+)(?:\s.*)?$")),
+    ("part", re.compile(r"^(\S+) \[(.*?)\] has left (\S+)(?: \[(.*)\])?\s*$")),
+    ("quit", re.compile(r"^(\S+) \[(.*?)\] has quit(?: \[(.*)\])?\s*$")),
+    ("kick", re.compile(r"^(\S+) was kicked from (\S+) by (\S+)(?: \[(.*)\])?\s*$")),
     ("nick", re.compile(r"^(\S+) is now known as (\S+)\s*$")),
     ("topic", re.compile(r"^(\S+) changed the topic of (\S+) to: ?(.*)$")),
     ("mode", re.compile(r"^mode/(\S+) \[(.*)\] by (\S+)\s*$")),
@@ -142,12 +179,17 @@ def _irssi_rest(hms: tuple[int, int, int], rest: str) -> _Line | None:
         return _znc_system(hms, rest[4:])
     if rest.startswith(("Connected to IRC", "Disconnected from IRC", "Broadcast:")):
         return _Line("skip", hms)
-    if mm := re.match(r"^-([^\s:-]+)(?::\S+)?- ?(.*)$", rest):
-        return _Line("notice", hms, nick=_nick(mm.group(1)), text=mm.group(2))
+    if mm := _NOTICE.match(rest):
+        return _Line("notice", hms, nick=_nick(mm.group(1)), text=mm.group(2) or "")
     return None
 
 
-def _irssi_system(hms: tuple[int, int, int], rest: str) -> _Line:
+#: A channel notice as irssi, ZNC and the Ubuntu logger write it: ``-nick- text`` or
+#: ``-nick:#chan- text``. Nicks may hold ``-`` themselves (``-foo-bar:#x- hi``).
+_NOTICE = re.compile(r"^-([^\s:!][^\s:]*?)(?::[#&!+][^\s]*?)?-(?: (.*))?$")
+
+
+def _irssi_system(hms: tuple[int, int, int], rest: str) -> _Line | None:
     for kind, rx in _IRSSI_SYS:
         m = rx.match(rest)
         if m is None:
@@ -156,30 +198,43 @@ def _irssi_system(hms: tuple[int, int, int], rest: str) -> _Line:
         if kind == "join":
             return _Line("join", hms, nick=g[0], host=g[1])
         if kind == "part":
-            return _Line("part", hms, nick=g[0], host=g[1], text=g[3])
+            return _Line("part", hms, nick=g[0], host=g[1], text=g[3] or "")
         if kind == "quit":
-            return _Line("quit", hms, nick=g[0], host=g[1], text=g[2])
+            return _Line("quit", hms, nick=g[0], host=g[1], text=g[2] or "")
         if kind == "kick":
-            return _Line("kick", hms, nick=g[2], other=g[0], text=g[3])
+            return _Line("kick", hms, nick=g[2], other=g[0], text=g[3] or "")
         if kind == "nick":
             return _Line("nick", hms, nick=g[0], other=g[1])
         if kind == "topic":
             return _Line("topic", hms, nick=g[0], text=g[2])
         if kind == "mode":
             return _Line("mode", hms, nick=g[2], text=g[1])
-        nicks = [n.strip() for n in _MORE_RE.sub("", g[0]).split(",") if n.strip()]
-        if kind == "netjoin":
-            return _Line("join", hms, text="Netsplit over", nicks=nicks)
-        return _Line("quit", hms, text="Netsplit", nicks=nicks)
+        parsed = _netsplit(kind, g[0])
+        parsed.hms = hms
+        return parsed
+    if _SYSTEM_WORDS.search(rest):
+        return None  # a membership line in a shape not read above: reported
     return _Line("skip")  # Irssi: …, ServerMode, your own nick change …
 
 
+def _netsplit(kind: str, names: str) -> _Line:
+    """irssi's netsplit summary: one quit (or, when it is over, one join) per nick."""
+    nicks = [n.strip() for n in _MORE_RE.sub("", names).split(",") if n.strip()]
+    if kind == "netjoin":
+        return _Line("join", text="Netsplit over", nicks=nicks)
+    return _Line("quit", text="Netsplit", nicks=nicks)
+
+
 _WEE = re.compile(r"^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\t([^\t]*)\t(.*)$")
-_WEE_JOIN = re.compile(r"^(\S+) (?:\(([^)]*)\) )?has joined (\S+)")
-_WEE_PART = re.compile(r"^(\S+) (?:\(([^)]*)\) )?has left (\S+)(?: \((.*)\))?\s*$")
-_WEE_QUIT = re.compile(r"^(\S+) (?:\(([^)]*)\) )?has quit(?: \((.*)\))?\s*$")
+_WEE_JOIN = re.compile(r"^(\S+) (?:\((.*?)\) )?has joined (\S+)")
+_WEE_PART = re.compile(r"^(\S+) (?:\((.*?)\) )?has left (\S+)(?: \((.*)\))?\s*$")
+_WEE_QUIT = re.compile(r"^(\S+) (?:\((.*?)\) )?has quit(?: \((.*)\))?\s*$")
 _WEE_KICK = re.compile(r"^(\S+) has kicked (\S+)(?: \((.*)\))?\s*$")
 _WEE_NICK = re.compile(r"^(\S+) is now known as (\S+)\s*$")
+#: A translated WeeChat (``weechat -l fr``: "a rejoint", "hat … betreten") still writes
+#: the ``-->``/``<--`` prefixes and puts the nick first, the host in parentheses.
+_WEE_ANY = re.compile(r"^(\S+)(?: \((.*?)\))?(?: (.*))?$")
+_WEE_NOTICE = re.compile(r"^Notice\(([^)\s]+)\)(?: -> \S+)?: ?(.*)$")
 _WEE_TOPIC = re.compile(r'^(\S+) has changed topic for (\S+) (?:from ".*" )?to "(.*)"\s*$')
 _WEE_UNSET = re.compile(r"^(\S+) has unset topic for (\S+)")
 _WEE_MODE = re.compile(r"^Mode (\S+) \[(.*)\] by (\S+)\s*$")
@@ -202,16 +257,9 @@ def _weechat(line: str) -> _Line | None:
 
 def _weechat_prefixed(prefix: str, rest: str) -> _Line | None:
     if prefix == "-->":
-        m = _WEE_JOIN.match(rest)
-        return _Line("join", nick=m.group(1), host=m.group(2) or "") if m else _Line("skip")
+        return _weechat_join(rest)
     if prefix == "<--":
-        if m := _WEE_PART.match(rest):
-            return _Line("part", nick=m.group(1), host=m.group(2) or "", text=m.group(4) or "")
-        if m := _WEE_QUIT.match(rest):
-            return _Line("quit", nick=m.group(1), host=m.group(2) or "", text=m.group(3) or "")
-        if m := _WEE_KICK.match(rest):
-            return _Line("kick", nick=m.group(1), other=m.group(2), text=m.group(3) or "")
-        return _Line("skip")
+        return _weechat_exit(rest)
     if prefix == "--":
         if m := _WEE_NICK.match(rest):
             return _Line("nick", nick=m.group(1), other=m.group(2))
@@ -221,6 +269,8 @@ def _weechat_prefixed(prefix: str, rest: str) -> _Line | None:
             return _Line("topic", nick=m.group(1))
         if m := _WEE_MODE.match(rest):
             return _Line("mode", nick=m.group(3), text=m.group(2))
+        if m := _WEE_NOTICE.match(rest):
+            return _Line("notice", nick=_nick(m.group(1)), text=m.group(2))
         return _Line("skip")
     if prefix == "*":
         nick, _, text = rest.partition(" ")
@@ -232,12 +282,37 @@ def _weechat_prefixed(prefix: str, rest: str) -> _Line | None:
     return _Line("msg", nick=_nick(prefix), text=rest)
 
 
+def _weechat_join(rest: str) -> _Line | None:
+    """``-->`` is always a join, whatever language the words after the nick are in."""
+    m = _WEE_JOIN.match(rest) or _WEE_ANY.match(rest)
+    return _Line("join", nick=m.group(1), host=m.group(2) or "") if m else None
+
+
+def _weechat_exit(rest: str) -> _Line | None:
+    """``<--``: a part, a quit or a kick. A translated line is a part when it names a
+    channel and a quit otherwise, if it shows the member's host (a kick line has none);
+    without a host it cannot be told from a kick and is rejected (None)."""
+    if m := _WEE_PART.match(rest):
+        return _Line("part", nick=m.group(1), host=m.group(2) or "", text=m.group(4) or "")
+    if m := _WEE_QUIT.match(rest):
+        return _Line("quit", nick=m.group(1), host=m.group(2) or "", text=m.group(3) or "")
+    if m := _WEE_KICK.match(rest):
+        return _Line("kick", nick=m.group(1), other=m.group(2), text=m.group(3) or "")
+    m = _WEE_ANY.match(rest)
+    if m is None or m.group(2) is None:
+        return None
+    words = m.group(3) or ""
+    reason = re.search(r"\((.*)\)\s*$", words)
+    kind = "part" if re.search(r"(?:^|\s)[#&!+]\S", words) else "quit"
+    return _Line(kind, nick=m.group(1), host=m.group(2), text=reason.group(1) if reason else "")
+
+
 _ZNC = re.compile(r"^\[(?:(\d{4})-(\d\d)-(\d\d)[ T])?(\d\d):(\d\d):(\d\d)\] (.*)$")
 _ZNC_SYS = [
-    ("join", re.compile(r"^Joins: (\S+) \(([^)]*)\)\s*$")),
-    ("part", re.compile(r"^Parts: (\S+) \(([^)]*)\) \((.*)\)\s*$")),
-    ("quit", re.compile(r"^Quits: (\S+) \(([^)]*)\) \((.*)\)\s*$")),
-    ("kick", re.compile(r"^(\S+) was kicked by (\S+) \((.*)\)\s*$")),
+    ("join", re.compile(r"^Joins: (\S+)(?: \((.*?)\))?\s*$")),
+    ("part", re.compile(r"^Parts: (\S+)(?: \((.*?)\))?(?: \((.*)\))?\s*$")),
+    ("quit", re.compile(r"^Quits: (\S+)(?: \((.*?)\))?(?: \((.*)\))?\s*$")),
+    ("kick", re.compile(r"^(\S+) was kicked by (\S+)(?: \((.*)\))?\s*$")),
     ("nick", re.compile(r"^(\S+) is now known as (\S+)\s*$")),
     ("topic", re.compile(r"^(\S+) changes topic to '(.*)'\s*$")),
     ("mode", re.compile(r"^(\S+) sets mode: (.*)$")),
@@ -269,80 +344,140 @@ def _znc_rest(hms: tuple[int, int, int], rest: str) -> _Line | None:
     return None
 
 
-def _znc_system(hms: tuple[int, int, int], rest: str) -> _Line:
+def _znc_system(hms: tuple[int, int, int], rest: str) -> _Line | None:
     for kind, rx in _ZNC_SYS:
         m = rx.match(rest)
         if m is None:
             continue
         g = m.groups()
         if kind in ("join", "part", "quit"):
-            return _Line(kind, hms, nick=g[0], host=g[1], text=g[2] if len(g) > 2 else "")
+            reason = g[2] if len(g) > 2 else ""
+            return _Line(kind, hms, nick=g[0], host=g[1] or "", text=reason or "")
         if kind == "kick":
-            return _Line("kick", hms, nick=g[1], other=g[0], text=g[2])
+            return _Line("kick", hms, nick=g[1], other=g[0], text=g[2] or "")
         if kind == "nick":
             return _Line("nick", hms, nick=g[0], other=g[1])
         if kind == "topic":
             return _Line("topic", hms, nick=g[0], text=g[1])
         return _Line("mode", hms, nick=g[0], text=g[1])
-    return _Line("skip", hms)
+    return None if _SYSTEM_WORDS.search(rest) else _Line("skip", hms)
 
 
-_UB_MSG = re.compile(r"^\[(\d\d):(\d\d)\] <([^>]+)> ?(.*)$")
-_UB_ACTION = re.compile(r"^\[(\d\d):(\d\d)\] {1,2}\* (\S+) ?(.*)$")
+_UB_TIME = r"\[(\d\d):(\d\d)(?::(\d\d))?\]"
+_UB_MSG = re.compile(rf"^{_UB_TIME} <([^>]+)> ?(.*)$")
+_UB_ACTION = re.compile(rf"^(?:{_UB_TIME} {{1,2}}| ?)\* (\S+) ?(.*)$")
+#: channel notices: ``-nick:#chan- text``, ``-nick- text``, ``(nick/#chan) text``
+_UB_NOTICE = re.compile(rf"^{_UB_TIME} (?:\(([^/\s)]+)/[#&!+][^)\s]*\) ?(.*)|(-.*))$")
+_UB_STAMPED = re.compile(rf"^{_UB_TIME} (?==== )")
+#: After ``=== ``. The Ubuntu logger pads with extra spaces (``nick  [host]  has
+#: joined``), leaves ``[host]`` out in some years, and an ident may hold brackets
+#: (``[~[m0rph]@host]``): the host runs lazily up to the ``] has …`` after it.
+_UB_WHO = r"(\S+)(?:\s+\[(.*?)\])?\s+"
 _UB_SYS = [
-    ("join", re.compile(r"^(.+?)\s+\[([^\]]*)\]\s+has joined (\S+)\s*$")),
-    ("part", re.compile(r"^(.+?)\s+\[([^\]]*)\]\s+has left (\S+)\s*(?:\[(.*)\])?\s*$")),
-    ("quit", re.compile(r"^(.+?)(?:\s+\[([^\]]*)\])?\s+has quit\s*(?:\[(.*)\])?\s*$")),
-    ("kick", re.compile(r"^(\S+) was kicked (?:from|off) (\S+) by (\S+)\s*(?:\[(.*)\])?\s*$")),
-    ("nick", re.compile(r"^(.+?) is now known as (.+?)\s*$")),
+    ("join", re.compile(rf"^{_UB_WHO}has joined\s+([#&!+]\S*)(?:\s.*)?$")),
+    ("part", re.compile(rf"^{_UB_WHO}has left\s+([#&!+]\S*)(?:\s+(.*?))?\s*$")),
+    ("quit", re.compile(rf"^{_UB_WHO}has quit(?:\s+(.*?))?\s*$")),
+    ("kick", re.compile(r"^(\S+)\s+was kicked (?:from|off) (\S+) by (\S+)(?:\s+(.*?))?\s*$")),
+    ("nick", re.compile(r"^(\S+)\s+is now known as\s+(\S+)\s*$")),
     ("topic", re.compile(r"^(\S+) changed the topic of (\S+) to: ?(.*)$")),
+    # 2006-era logger: "=== ..[topic/#ubuntu-meeting:robitaille] : new topic"
+    ("topic", re.compile(r"^\.\.\[topic/[^:\]]*:([^\]]+)\]\s*:?\s?(.*)$")),
+    ("mode", re.compile(r"^mode/\S+ \[(.*)\] by (\S+)\s*$")),
+    ("mode", re.compile(r"^\.\.\[mode/[^:\]]*:([^\]]+)\]\s*:?\s?(.*)$")),
+    ("mode", re.compile(r"^(\S+) sets mode:? (.*)$")),
+    ("netsplit", re.compile(r"^Netsplit \S+ <-> \S+ quits: (.*)$")),
+    ("netjoin", re.compile(r"^Netsplit over, joins: (.*)$")),
 ]
+#: ``=== `` lines that are the logger's own bookkeeping, not anyone's doing.
+_UB_NOISE = re.compile(
+    r"^(?:Log(?:ging)? (?:started|ended|stopped|opened|closed)\b|Topic (?:for|set by|\()"
+    r"|Day changed\b|Users? (?:on|in)\b|Channel \S+ created\b|You\b)",
+    re.IGNORECASE,
+)
+#: Words of a membership line: a ``=== `` line with them that no pattern above reads
+#: is rejected (reported) rather than taken for an early-format ``/me`` action.
+_SYSTEM_WORDS = re.compile(
+    r"\b(?:has (?:joined|left|quit)|is now known as|was kicked|has kicked|sets mode)\b"
+    r"|^(?:Joins|Parts|Quits|mode/\S+|\.\.\[)"
+)
 
 
 def _ubuntu(line: str) -> _Line | None:
     if m := _UB_MSG.match(line):
-        return _Line("msg", _hms(m.group(1), m.group(2)), nick=_nick(m.group(3)), text=m.group(4))
+        return _Line("msg", _hms(*m.group(1, 2, 3)), nick=_nick(m.group(4)), text=m.group(5))
     if m := _UB_ACTION.match(line):
-        return _Line(
-            "action", _hms(m.group(1), m.group(2)), nick=_nick(m.group(3)), text=m.group(4)
-        )
+        hms = _hms(*m.group(1, 2, 3)) if m.group(1) else None
+        return _Line("action", hms, nick=_nick(m.group(4)), text=m.group(5))
+    if m := _UB_NOTICE.match(line):
+        hms = _hms(*m.group(1, 2, 3))
+        if m.group(4):
+            return _Line("notice", hms, nick=_nick(m.group(4)), text=m.group(5))
+        if mm := _NOTICE.match(m.group(6)):
+            return _Line("notice", hms, nick=_nick(mm.group(1)), text=mm.group(2) or "")
+        return None
     stamped = _UB_STAMPED.match(line)
-    hms = _hms(stamped.group(1), stamped.group(2)) if stamped else None
+    hms = _hms(*stamped.group(1, 2, 3)) if stamped else None
     if stamped:
         line = line[stamped.end() :]
     if not line.startswith("=== "):
         return None
-    parsed = _ubuntu_system(line[4:].rstrip())
-    parsed.hms = hms
+    parsed = _ubuntu_system(line[4:].strip())
+    if parsed is not None:
+        parsed.hms = hms
     return parsed
 
 
-_UB_STAMPED = re.compile(r"^\[(\d\d):(\d\d)\] (?==== )")
-
-
-def _ubuntu_system(rest: str) -> _Line:
+def _ubuntu_system(rest: str) -> _Line | None:
     for kind, rx in _UB_SYS:
         m = rx.match(rest)
         if m is None:
             continue
         g = m.groups()
         if kind in ("join", "part", "quit"):
-            reason = (g[3] if kind == "part" else g[2] if kind == "quit" else "") or ""
-            return _Line(kind, nick=_nick(g[0]), host=g[1] or "", text=reason.strip('"'))
+            reason = _reason(g[3] if kind == "part" else g[2] if kind == "quit" else "")
+            return _Line(kind, nick=_nick(g[0]), host=g[1] or "", text=reason)
         if kind == "kick":
-            return _Line("kick", nick=g[2], other=g[0], text=g[3] or "")
+            return _Line("kick", nick=g[2], other=g[0], text=_reason(g[3]))
         if kind == "nick":
             return _Line("nick", nick=_nick(g[0]), other=_nick(g[1]))
-        return _Line("topic", nick=g[0], text=g[2])
+        if kind == "topic":
+            return _Line("topic", nick=g[0], text=g[-1])
+        if kind == "mode":
+            who, modes = (g[1], g[0]) if rest.startswith("mode/") else (g[0], g[1])
+            return _Line("mode", nick=who, text=modes)
+        return _netsplit(kind, g[0])
+    if _UB_NOISE.match(rest):
+        return _Line("skip")
+    if _SYSTEM_WORDS.search(rest):
+        return None
     # early Ubuntu logs wrote /me actions as "=== nick does something"
     nick, _, text = rest.partition(" ")
-    return _Line("action", nick=_nick(nick), text=text)
+    return _Line("action", nick=_nick(nick), text=text.strip())
+
+
+def _reason(raw: str | None) -> str:
+    """A part/quit/kick reason without the ``[…]``/``(…)`` and quotes around it."""
+    text = (raw or "").strip()
+    if len(text) >= 2 and (text[0], text[-1]) in (("[", "]"), ("(", ")")):
+        text = text[1:-1].strip()
+    return text.strip('"')
+
+
+def _irssi_or_ubuntu(line: str) -> _Line | None:
+    """irssi with a ``[%H:%M]`` timestamp and irclogs.ubuntu.com write messages alike,
+    so a day that opens with messages only is sniffed as either: each reads the
+    other's system lines too (irssi's start ``-!-``, Ubuntu's ``===``; they never meet)."""
+    return _irssi(line) or _ubuntu(line)
+
+
+def _ubuntu_or_irssi(line: str) -> _Line | None:
+    return _ubuntu(line) or _irssi(line)
 
 
 _DIALECTS: dict[str, tuple[Parser, re.Pattern[str]]] = {
     "weechat": (_weechat, re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\t")),
     "irssi": (
-        _irssi,
+        _irssi_or_ubuntu,
         re.compile(
             r"^(--- (Log opened|Day changed|Log closed) "
             r"|(\[)?(\d{4}-\d\d-\d\d )?\d\d:\d\d(:\d\d)?(?(3)\]) (<.|-!- | \* ))"
@@ -352,7 +487,7 @@ _DIALECTS: dict[str, tuple[Parser, re.Pattern[str]]] = {
         _znc,
         re.compile(r"^\[(\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d\] (<|\* |\*\*\* |-(?!!- ))"),
     ),
-    "ubuntu": (_ubuntu, re.compile(r"^(\[\d\d:\d\d\] (<| ?\* |=== )|=== )")),
+    "ubuntu": (_ubuntu_or_irssi, re.compile(r"^(\[\d\d:\d\d\] (<| ?\* |=== )|=== )")),
 }
 
 
@@ -528,7 +663,7 @@ class _Reader:
         return f"{self.group.external_id}:{time_key(ts)}:{stable_id(key, n)}"
 
     def _who(self, nick: str) -> IdentityRef:
-        return IdentityRef(PLATFORM, nick.lower(), nick)
+        return IdentityRef(PLATFORM, nick.lower(), nick, is_bot(nick))
 
     def _events(self, p: _Line, ts: datetime) -> Iterator[Event]:
         kind = p.kind

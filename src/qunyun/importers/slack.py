@@ -62,9 +62,11 @@ _MESSAGE_SUBTYPES = frozenset(
         "slackbot_response",
         "huddle_thread",
         "sh_room_created",
-        "reminder_add",
     }
 )
+#: huddles are call notices: messages of type ``call`` (not effective, docs/metrics.md);
+#: ``reminder_add`` ("set up a reminder …") is Slack's notice, not something said: service
+_CALL_SUBTYPES = frozenset({"huddle_thread", "sh_room_created"})
 _JOIN = frozenset({"channel_join", "group_join"})
 _LEAVE = frozenset({"channel_leave", "group_leave"})
 _RENAME = frozenset({"channel_name", "group_name"})
@@ -437,7 +439,7 @@ def _chat_message(
 
 
 def _msg_type(msg: dict[str, Any], files: list[dict[str, Any]], unfurls: list[str]) -> MsgType:
-    if msg.get("subtype") == "huddle_thread":
+    if msg.get("subtype") in _CALL_SUBTYPES:
         return MsgType.CALL
     if files:
         mime = str(files[0].get("mimetype") or "")
