@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache, partial
 from itertools import chain
 from operator import add, itemgetter
@@ -224,10 +224,11 @@ class Rollups:
     def aggregate(self, batch: Sequence[tuple[Any, ...]]) -> Counts:
         """The rollup rows of ``batch``: what :meth:`fold` adds to the tables.
 
-        The loop touches each event once, with the zone table of its group and the
-        bucket it fell into last time kept at hand: events arrive in time order per
-        group, so most of them land in the same hour as the one before. The zones of
-        the batch's groups must be loaded (:meth:`LocalClock.load`).
+        The loop touches each event once, with the bucket it fell into last time and
+        the span of instants that share it (one local hour within one UTC hour) kept
+        at hand: events arrive in time order per group, so most of them land in the
+        span of the one before, and only a new span costs a look at the zone's
+        offsets. The zones of the batch's groups must be loaded (:meth:`LocalClock.load`).
         """
         clock = self.clock
         # values are the rows the upserts take: [*key, *counts]
@@ -244,8 +245,8 @@ class Rollups:
         for eid, kind, ts, gid, aid, tid, info, bot, pj in batch:
             if ts >= hi or ts < lo or gid != last_gid:
                 # A new span: one local hour within one UTC hour (at a whole-hour
-                # offset the same span, at +05:30 half of each), so the offset and
-                # the earliest UTC hour need checking only here.
+                # offset both are the same hour, at +05:30 a half of each), so the
+                # offset and the group's earliest UTC hour change only here.
                 last_gid = gid
                 uh = ts // _HOUR_US
                 table = tables.get(gid)
