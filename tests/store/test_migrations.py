@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -12,7 +15,7 @@ from qunyun.analytics import rollups
 from qunyun.demo import generate
 from qunyun.store.engine import alembic_config, migrate
 from qunyun.store.ingest import Ingester
-from qunyun.store.schema import memberships, metadata, questions
+from qunyun.store.schema import group_daily, groups, memberships, metadata, questions
 from tests.conftest import EngineContract
 
 
@@ -74,6 +77,45 @@ class MigrationContract(EngineContract):
         command.upgrade(cfg, "head")
         with engine.connect() as conn:
             assert [tuple(r) for r in conn.execute(q)] == kept
+
+    def test_0009_refolds_the_groups_whose_zone_is_not_whole_hours(self, engine: Engine) -> None:
+        """Groups in India and across a New York DST change are refolded; groups whose
+        zone stayed one whole-hour offset all through (Shanghai, New York in June)
+        are left as they are — here marked, so a refold would show."""
+        spans = {
+            "Asia/Kolkata": (datetime(2024, 5, 1, tzinfo=UTC), 10),
+            "America/New_York": (datetime(2024, 3, 1, tzinfo=UTC), 20),  # DST on 10 March
+            "Asia/Shanghai": (datetime(2024, 3, 1, tzinfo=UTC), 20),
+            "Europe/Paris": (datetime(2024, 6, 1, tzinfo=UTC), 20),
+        }
+        fold = rollups.Rollups()
+        for tz, (start, days) in spans.items():
+            plan = generate(
+                groups=1, members=40, days=days, seed=3, end=start + timedelta(days=days)
+            )
+            evs = [
+                replace(e, group=replace(e.group, external_id=tz), source_event_id=f"{tz}:{i}")
+                for i, e in enumerate(plan.events())
+            ]
+            with engine.begin() as conn:
+                fold.on_written(conn, Ingester(group_tz=tz).write(conn, evs))
+        with engine.connect() as conn:
+            zone_of = dict(conn.execute(select(groups.c.id, groups.c.tz)).all())
+            folded = sorted(tuple(r) for r in conn.execute(select(group_daily)))
+        assert len({r[0] for r in folded}) == 4
+        with engine.begin() as conn:
+            conn.execute(group_daily.update().values(messages=group_daily.c.messages + 1000))
+        cfg = alembic_config(engine)
+        command.downgrade(cfg, "0007")
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            now = sorted(tuple(r) for r in conn.execute(select(group_daily)))
+        refolded = {zone_of[r[0]] for r, was in zip(now, folded, strict=True) if r == was}
+        marked = {
+            zone_of[r[0]] for r, was in zip(now, folded, strict=True) if r[2] == was[2] + 1000
+        }
+        assert refolded == {"Asia/Kolkata", "America/New_York"}
+        assert marked == {"Asia/Shanghai", "Europe/Paris"}
 
 
 class TestMigrationsSqlite(MigrationContract):

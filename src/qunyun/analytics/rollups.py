@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache, partial
 from itertools import chain
 from operator import add, itemgetter
@@ -110,39 +110,80 @@ class Counts(NamedTuple):
 
 
 class LocalClock:
-    """UTC micros → local hour number, per group, cached per UTC hour.
+    """UTC micros → local hour number, per group: floor((ts + offset at ts) / 1 h).
 
-    Zone offsets change on hour boundaries in every zone in use today, so one
-    lookup per (zone, UTC hour) serves all events of that hour — keyed by zone, not
-    by group, so a thousand groups in one zone share one small table.
+    The offset is that of the event's own instant, and need not be whole hours
+    (India +05:30, Nepal +05:45, Chatham +12:45, Lord Howe's 30-minute DST), so an
+    event's local hour is not its UTC hour shifted: a UTC hour of Kolkata spreads
+    over two local hours. What is cached, per (zone, UTC hour), is the offset in
+    micros, when it is the same at the hour's first and last second; an hour with
+    a transition inside (they happen at local wall-clock times: Adelaide's at 16:30
+    UTC) is marked :data:`MIXED` and its events are looked up one by one. Keyed by
+    zone, not by group, so a thousand groups in one zone share one small table.
     """
 
     def __init__(self) -> None:
         self._zone: dict[int, str] = {}
-        self._hours: dict[str, dict[int, int]] = {}
+        self._offsets: dict[str, dict[int, int]] = {}
 
     def load(self, conn: Connection, group_ids: Iterable[int]) -> None:
         missing = set(group_ids) - self._zone.keys()
         if missing:
             q = select(groups.c.id, groups.c.tz).where(groups.c.id.in_(missing))
             for gid, tz in conn.execute(q):
-                self._zone[gid] = tz
-                self._hours.setdefault(tz, {})
+                self.set_zone(gid, tz)
 
-    def hours_of(self, gid: int) -> dict[int, int]:
-        """The UTC-hour → local-hour table of a group's zone (filled by :meth:`local_hour`)."""
-        return self._hours[self._zone[gid]]
+    def set_zone(self, gid: int, tz: str) -> None:
+        """Say group ``gid`` lives in ``tz`` (what :meth:`load` reads from the store)."""
+        self._zone[gid] = tz
+        self._offsets.setdefault(tz, {})
+
+    def offsets_of(self, gid: int) -> dict[int, int]:
+        """The UTC-hour → offset (micros, or MIXED) table of a group's zone, as filled
+        so far by :meth:`hour_offset`."""
+        return self._offsets[self._zone[gid]]
+
+    def hour_offset(self, gid: int, utc_hour: int) -> int:
+        """The zone's offset in micros all through ``utc_hour``, or MIXED when it changes
+        inside; cached."""
+        table = self._offsets[self._zone[gid]]
+        got = table.get(utc_hour)
+        if got is None:
+            zone = ZoneInfo(self._zone[gid])
+            first = _offset_us(zone, utc_hour * 3600)
+            got = first if first == _offset_us(zone, utc_hour * 3600 + 3599) else MIXED
+            table[utc_hour] = got
+        return got
+
+    def offset_at(self, gid: int, ts: int) -> int:
+        """The zone's offset in micros at the instant ``ts`` (UTC micros), uncached.
+
+        Transitions fall on whole seconds, so the second ``ts`` is in decides.
+        """
+        return _offset_us(ZoneInfo(self._zone[gid]), ts // 1_000_000)
 
     def local_hour(self, gid: int, ts: int) -> int:
-        utc_hour = ts // _HOUR_US
-        table = self._hours[self._zone[gid]]
-        hit = table.get(utc_hour)
-        if hit is None:
-            at = datetime.fromtimestamp(utc_hour * 3600, UTC)
-            offset = ZoneInfo(self._zone[gid]).utcoffset(at)
-            assert offset is not None
-            hit = table[utc_hour] = (utc_hour * 3600 + int(offset.total_seconds())) // 3600
-        return hit
+        """Hours since 1970-01-01T00:00 on the group's wall clock, at ``ts``."""
+        off = self.hour_offset(gid, ts // _HOUR_US)
+        if off == MIXED:
+            off = self.offset_at(gid, ts)
+        return (ts + off) // _HOUR_US
+
+
+#: a UTC hour with an offset change inside (never a real offset: those are whole seconds)
+MIXED = -1
+
+
+def _offset_us(zone: ZoneInfo, second: int) -> int:
+    """``zone``'s UTC offset at the POSIX ``second``, in micros.
+
+    Through ``fromtimestamp(second, zone)``, which places the instant in the zone:
+    ``zone.utcoffset(dt)`` would read ``dt``'s fields as *local* wall-clock time,
+    whatever its tzinfo, and answer for an instant hours away near a transition.
+    """
+    offset = datetime.fromtimestamp(second, zone).utcoffset()
+    assert offset is not None  # a ZoneInfo always has one
+    return (offset.days * 86_400 + offset.seconds) * 1_000_000 + offset.microseconds
 
 
 def from_write(result: WriteResult) -> list[Stored]:
@@ -183,10 +224,11 @@ class Rollups:
     def aggregate(self, batch: Sequence[tuple[Any, ...]]) -> Counts:
         """The rollup rows of ``batch``: what :meth:`fold` adds to the tables.
 
-        The loop touches each event once, with the zone table of its group and the
-        bucket it fell into last time kept at hand: events arrive in time order per
-        group, so most of them land in the same hour as the one before. The zones of
-        the batch's groups must be loaded (:meth:`LocalClock.load`).
+        The loop touches each event once, with the bucket it fell into last time and
+        the span of instants that share it (one local hour within one UTC hour) kept
+        at hand: events arrive in time order per group, so most of them land in the
+        span of the one before, and only a new span costs a look at the zone's
+        offsets. The zones of the batch's groups must be loaded (:meth:`LocalClock.load`).
         """
         clock = self.clock
         # values are the rows the upserts take: [*key, *counts]
@@ -196,28 +238,38 @@ class Rollups:
         asked: list[tuple[int, int, int, int]] = []
         tables: dict[int, dict[int, int]] = {}
         lows: dict[int, int] = {}  # group → earliest UTC hour it has an event in
-        last_gid = last_uh = -1
-        hour = day = 0
+        last_gid = -1
+        lo = hi = hour = day = 0  # [lo, hi): the instants of the current bucket
         h: list[int] = []
         hourly_get, daily_get = hourly.get, daily.get
         for eid, kind, ts, gid, aid, tid, info, bot, pj in batch:
-            uh = ts // _HOUR_US
-            if uh != last_uh or gid != last_gid:
-                last_gid, last_uh = gid, uh
+            if ts >= hi or ts < lo or gid != last_gid:
+                # A new span: one local hour within one UTC hour (at a whole-hour
+                # offset both are the same hour, at +05:30 a half of each), so the
+                # offset and the group's earliest UTC hour change only here.
+                last_gid = gid
+                uh = ts // _HOUR_US
                 table = tables.get(gid)
                 if table is None:
-                    table = tables[gid] = clock.hours_of(gid)
-                got_hour = table.get(uh)
-                hour = got_hour if got_hour is not None else clock.local_hour(gid, ts)
+                    table = tables[gid] = clock.offsets_of(gid)
+                off = table.get(uh)
+                if off is None:
+                    off = clock.hour_offset(gid, uh)
+                if off == MIXED:  # a transition inside: this event alone
+                    hour = clock.local_hour(gid, ts)
+                    lo, hi = ts, ts + 1
+                else:
+                    hour = (ts + off) // _HOUR_US
+                    base, edge = uh * _HOUR_US, hour * _HOUR_US - off
+                    lo, hi = (edge, base + _HOUR_US) if edge > base else (base, edge + _HOUR_US)
                 day = hour // 24
+                low = lows.get(gid)
+                if low is None or uh < low:
+                    lows[gid] = uh
                 hk = (gid, hour)
                 got = hourly_get(hk)
                 if got is None:
-                    # a local hour is one UTC hour, so a group's earliest is among these
                     got = hourly[hk] = [gid, hour, 0, 0, 0, 0, 0, 0]
-                    low = lows.get(gid)
-                    if low is None or uh < low:
-                        lows[gid] = uh
                 h = got
             if kind == "message":
                 h[2] += 1

@@ -9,6 +9,7 @@ period; the document says when it was sampled.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,8 @@ from qunyun.store.queries import placeholders, plain_rows
 from qunyun.store.schema import group_hourly
 
 SAMPLE_CAP = 20_000
+#: hours the westernmost (UTC-12:00) and easternmost (UTC+14:00) zones are from UTC
+_WEST_HOURS, _EAST_HOURS = 12, 14
 
 
 def keywords(
@@ -93,10 +96,17 @@ def _count(
 
 
 def _effective_estimate(conn: Connection, scope: Scope, start: datetime, end: datetime) -> int:
-    """Effective messages in [start, end) from the rollups (UTC hour ≈ local hour ± zone)."""
+    """Effective messages in [start, end) from the rollups, give or take the local
+    hours at both ends.
+
+    An instant's local hour is floor((ts + offset) / 1 h), offsets running from
+    -12:00 to +14:00 with :30 and :45 ones between: the hours from the floor of the
+    start less 12 to the ceiling of the end plus 14 (exclusive) hold every local
+    hour the range touches in any zone, whatever its minutes.
+    """
     h = group_hourly.c
-    lo = int(start.timestamp()) // 3600 - 14
-    hi = int(end.timestamp()) // 3600 + 14
+    lo = math.floor(start.timestamp() / 3600) - _WEST_HOURS
+    hi = math.ceil(end.timestamp() / 3600) + _EAST_HOURS
     n = conn.execute(
         select(func.coalesce(func.sum(h.effective), 0)).where(
             h.group_id.in_(scope.group_ids), h.local_hour >= lo, h.local_hour < hi
