@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine
 
 from qunyun import clock, importers
 from qunyun.analytics import rollups
+from qunyun.crm import links
 from qunyun.errors import StrictImportAborted
 from qunyun.importers.base import Importer, ImportOptions, Rejected, SourceFile
 from qunyun.importers.parallel import PackedFile, files_in_child
@@ -65,6 +66,8 @@ class ImportReport:
     tz: str
     status: str = "running"  # running | done | interrupted | failed
     files: list[FileReport] = field(default_factory=list)
+    #: what the identity linker did at the end (qunyun.crm.links.LinkRun.as_dict)
+    links: dict[str, Any] | None = None
 
     def totals(self) -> dict[str, int]:
         keys = ("read", "new", "duplicate", "rejected", "skipped")
@@ -78,6 +81,7 @@ class ImportReport:
             "status": self.status,
             "totals": self.totals(),
             "files": [asdict(f) for f in self.files],
+            "links": self.links,
         }
 
 
@@ -138,11 +142,13 @@ def run_import(
                 report.status = "done"
                 _record(conn, None, report)
             rollups.rebuild_groups(engine, ingester.tz_changed)
+            report.links = links.after_import(engine)
         else:
             job.run(files)
             with engine.begin() as conn:
                 ingester.flush_name_times(conn)
             rollups.rebuild_groups(engine, ingester.tz_changed)
+            report.links = links.after_import(engine)
             report.status = "done"
     except KeyboardInterrupt:
         report.status = "interrupted"
