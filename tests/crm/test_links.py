@@ -21,7 +21,7 @@ from qunyun.accounts.roles import CLI, Actor, Role
 from qunyun.analytics import report
 from qunyun.analytics.scope import resolve
 from qunyun.cli import app
-from qunyun.crm import links
+from qunyun.crm import links, members
 from qunyun.errors import Conflict, NotFound, PermissionDenied
 from qunyun.importing import run_import
 from qunyun.store.schema import audit_log, identities, identity_links, memberships
@@ -220,6 +220,13 @@ class LinksContract(EngineContract):
             assert last is not None and (last.user_name, last.action) == ("op2", "identity.unlink")
         with engine.begin() as conn, pytest.raises(Conflict, match="undone already"):
             links.do_unlink(conn, operator, lid)
+
+    def test_the_speakers_timeline_shows_the_linked_join(self, engine: Engine) -> None:
+        _import(engine)
+        with engine.connect() as conn:
+            person = _row(conn, "20002").person_id
+            kinds = [(e["kind"], e["role"]) for e in members.timeline(conn, OWNER, person)]
+        assert kinds == [("message", "actor"), ("join", "target")]
 
     def test_commands(self, engine: Engine) -> None:
         _import(engine)
