@@ -21,7 +21,7 @@ from qunyun.accounts.roles import CLI, Actor, Role
 from qunyun.analytics import report
 from qunyun.analytics.scope import resolve
 from qunyun.cli import app
-from qunyun.crm import links, members
+from qunyun.crm import links, members, membership_rows
 from qunyun.errors import Conflict, NotFound, PermissionDenied
 from qunyun.importing import run_import
 from qunyun.store.schema import audit_log, identities, identity_links, memberships
@@ -190,7 +190,7 @@ class LinksContract(EngineContract):
             pairs = conn.execute(select(memberships.c.group_id, memberships.c.identity_id)).all()
             assert len(pairs) > 20
             for g, i in pairs:
-                links.rebuild_membership(conn, g, i)
+                membership_rows.rebuild_membership(conn, g, i)
             assert _rows(conn) == rows
 
     def test_who_may_undo(self, engine: Engine) -> None:
