@@ -221,6 +221,36 @@ class LinksContract(EngineContract):
         with engine.begin() as conn, pytest.raises(Conflict, match="undone already"):
             links.do_unlink(conn, operator, lid)
 
+    def test_an_alias_that_speaks_anywhere_is_no_alias(
+        self, engine: Engine, tmp_path: Path
+    ) -> None:
+        """A nickname-only header (讨论组 style) writes messages under the name's key."""
+        f = tmp_path / "两个群.txt"
+        f.write_text(
+            HEADER.replace("新人群(12345678)", "甲群(111111)")
+            + "2024-03-01 9:00:00 系统消息(10000)\n路人甲加入本群\n\n"
+            "2024-03-01 9:01:00 路人甲(90009)\n你好\n\n"
+            + HEADER.replace("新人群(12345678)", "乙群(222222)")
+            + "2024-03-02 9:00:00 路人甲\n我在乙群没有号码\n",
+            encoding="utf-8",
+        )
+        assert _import(engine, f).links["linked"] == 0
+        with engine.begin() as conn:  # with its message in 乙群 not counted, it would link
+            assert links.do_relink(conn, OWNER).linked == []
+            (g,) = conn.execute(
+                select(memberships.c.group_id).where(
+                    memberships.c.identity_id == _ident(conn, "90009")
+                )
+            ).scalars()
+            conn.execute(
+                memberships.update()
+                .where(
+                    memberships.c.identity_id == _ident(conn, "路人甲"), memberships.c.group_id != g
+                )
+                .values(message_count=0)
+            )
+            assert len(links.do_relink(conn, OWNER).linked) == 1
+
     def test_the_speakers_timeline_shows_the_linked_join(self, engine: Engine) -> None:
         _import(engine)
         with engine.connect() as conn:

@@ -139,7 +139,6 @@ def _aliases(
     message in any group is not an alias: it speaks under that key.
     """
     m, i = ms.c, identities.c
-    spoke = select(ms.c.identity_id).where(ms.c.message_count > 0).scalar_subquery()
     q = (
         select(m.group_id, m.identity_id, i.external_id, m.first_joined_at)
         .join(identities, i.id == m.identity_id)
@@ -148,15 +147,22 @@ def _aliases(
             m.first_joined_at.is_not(None),
             i.external_id == i.display_name,
             i.is_bot.is_(False),
-            m.identity_id.not_in(spoke),
         )
     )
     if group_ids is not None:
         q = q.where(m.group_id.in_(list(group_ids)))
-    return [
+    found = [
         (int(g), int(a), str(n), t)
         for g, a, n, t in conn.execute(q.order_by(m.group_id, m.identity_id))
     ]
+    ids = sorted({a for _g, a, _n, _t in found})
+    spoke: set[int] = set()
+    for start in range(0, len(ids), _CHUNK):  # the few candidates, by the identity index
+        q = select(m.identity_id).where(
+            m.identity_id.in_(ids[start : start + _CHUNK]), m.message_count > 0
+        )
+        spoke.update(int(a) for a in conn.execute(q).scalars())
+    return [x for x in found if x[1] not in spoke]
 
 
 def _decided(conn: Connection, gids: set[int]) -> set[tuple[int, int]]:
