@@ -231,3 +231,31 @@ def test_import_links_the_newcomer_to_their_messages(
         doc = report.build(conn, resolve(conn, "周末骑行群", month="2020-01"), keywords=False)
     assert doc["newcomers"]["joined"] == 3  # 赵六, 钱七, 孙八
     assert doc["newcomers"]["spoke_within_7d"] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "mtype", "effective"),
+    [
+        ("大家好[图片]", "text", True),
+        ("[图片]", "image", True),
+        ("[闪照]请使用新版手机QQ查看闪照。", "image", True),
+        ("[语音]", "voice", True),
+        ("[表情]", "emoji", False),
+        ("[QQ红包]", "other", False),
+        ("[转账]", "other", False),
+        ("[戳一戳]", "text", False),
+        ("+1", "text", False),
+        ("", "text", False),
+    ],
+)
+def test_what_counts_as_a_message(text: str, mtype: str, effective: bool, tmp_path: Path) -> None:
+    """The table in docs/importers/qq.md: each is one message of this type."""
+    from qunyun.analytics.classify import is_effective
+
+    f = tmp_path / "群.txt"
+    body = f"{text}\n" if text else ""
+    f.write_text(f"消息对象:群\n\n2020-01-01 9:00:00 张三(10001)\n{body}", encoding="utf-8")
+    events, _ = collect(IMPORTER, f, OPTS)
+    (ev,) = events
+    assert ev.kind is Kind.MESSAGE and ev.payload["type"] == mtype
+    assert is_effective(ev.payload) is effective
