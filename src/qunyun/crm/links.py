@@ -72,7 +72,7 @@ def do_relink(conn: Connection, actor: Actor, group_ids: Sequence[int] | None = 
     for p in proposals:
         reason = p.reason(titles[p.group_id])
         lid = conn.execute(
-            identity_links.insert()
+            _insert_new(conn)
             .values(
                 group_id=p.group_id,
                 alias_id=p.alias_id,
@@ -85,11 +85,28 @@ def do_relink(conn: Connection, actor: Actor, group_ids: Sequence[int] | None = 
                 created_at=now,
             )
             .returning(identity_links.c.id)
-        ).scalar_one()
+        ).scalar()
+        if lid is None:
+            continue  # another import's linker decided this alias a moment ago
         fold(conn, p.group_id, p.alias_id, p.identity_id)
         audit.record(conn, actor, "identity.link", f"link:{lid}", _detail(p, lid, reason))
         run.linked.append(int(lid))
     return run
+
+
+def _insert_new(conn: Connection) -> Any:
+    """INSERT … ON CONFLICT (group, alias) DO NOTHING: two imports may link at once."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(identity_links).on_conflict_do_nothing(
+            index_elements=["group_id", "alias_id"]
+        )
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(identity_links).on_conflict_do_nothing(
+        index_elements=["group_id", "alias_id"]
+    )
 
 
 def after_import(engine: Engine) -> dict[str, Any]:
