@@ -696,6 +696,97 @@ def token_revoke_cmd(
     out.print(f"revoked token {row['id']} ({row['user']}/{row['name']})")
 
 
+# --------------------------------------------------------------------------- identities
+
+ident_app = typer.Typer(
+    help="Identity links: newcomers named by nickname only, linked to their messages. 身份关联。",
+    no_args_is_help=True,
+)
+app.add_typer(ident_app, name="identities")
+GroupOpt = Annotated[str | None, typer.Option(help="Group id, platform id or part of the title.")]
+
+
+def _group_ids(conn: Any, group: str | None) -> list[int] | None:
+    from qunyun.store.queries import find_groups
+
+    return None if group is None else [int(g.id) for g in find_groups(conn, group)]
+
+
+def _print_links(rows: list[dict[str, Any]]) -> None:
+    table = Table("id", "status", "group", "name", "alias → identity", "joined")
+    table.add_column("reason", overflow="fold")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            r["status"],
+            r["group"]["title"],
+            r["name"],
+            f"{r['alias']['external_id']} → {r['identity']['external_id']}",
+            r["joined_at"][:16],
+            r["reason"],
+        )
+    out.print(table)
+
+
+@ident_app.command("links")
+def identities_links_cmd(
+    group: GroupOpt = None, db: DbOpt = None, as_json: JsonOpt = False
+) -> None:
+    """List identity links, active and undone. 列出身份关联。"""
+    from qunyun.accounts.roles import CLI
+    from qunyun.crm import links
+
+    with _store(db).connect() as conn:
+        rows = links.listing(conn, CLI, group_ids=_group_ids(conn, group))
+    if as_json:
+        _emit_json({"links": rows})
+        return
+    if not rows:
+        out.print("no identity links 没有身份关联")
+        return
+    _print_links(rows)
+
+
+@ident_app.command("unlink")
+def identities_unlink_cmd(
+    link_id: Annotated[int, typer.Argument(help="Link id (see `qunyun identities links`).")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Undo a link: both members are counted as they were before it. 撤销身份关联。"""
+    from qunyun.accounts.roles import CLI
+    from qunyun.crm import links
+
+    with _store(db).begin() as conn:
+        row = links.do_unlink(conn, CLI, link_id)
+    if as_json:
+        _emit_json({"link": row})
+        return
+    out.print(f"undone link {row['id']}: {row['alias']['external_id']} is its own member again")
+
+
+@ident_app.command("relink")
+def identities_relink_cmd(
+    group: GroupOpt = None, db: DbOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Run the linker (it also runs after every import); undone links stay undone.
+    重新运行身份关联。"""
+    from qunyun.accounts.roles import CLI
+    from qunyun.crm import links
+
+    with _store(db).begin() as conn:
+        doc = links.do_relink(conn, CLI, _group_ids(conn, group)).as_dict()
+    if as_json:
+        _emit_json(doc)
+        return
+    out.print(
+        f"linked {doc['linked']}, folded again {doc['refolded']}, "
+        f"ambiguous (left alone) {doc['ambiguous']}"
+    )
+    for a in doc["ambiguous_cases"][:20]:
+        err.print(f"[yellow]ambiguous[/] group {a['group_id']} {a['name']!r}: {a['code']}")
+
+
 @app.command("version")
 def version_cmd() -> None:
     """Print qunyun's version."""

@@ -99,6 +99,7 @@ PAYLOAD_KEYS = frozenset(
         "media",  # file name / placeholder of the attachment
         "edited_at",  # ISO time of the last edit, if the export says
         "method",  # JoinMethod value, for join events
+        "target_by_name",  # true: the notice named the member by display name alone
         "invite_link",  # the invite link used, when known
         "channel_code",  # the qunyun channel code, when known
         "title",  # new title, for title_change events

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine, select
 
 from qunyun import clock, importers
 from qunyun.analytics import rollups
+from qunyun.crm import links
 from qunyun.errors import StrictImportAborted
 from qunyun.importers.base import Importer, ImportOptions, Rejected, SourceFile
 from qunyun.importers.fingerprint import fingerprint
@@ -73,6 +74,8 @@ class ImportReport:
     fingerprint: str | None = None
     #: the import whose result this one repeats: same bytes, same settings, not re-read
     unchanged_since: int | None = None
+    #: what the identity linker did at the end (qunyun.crm.links.LinkRun.as_dict)
+    links: dict[str, Any] | None = None
 
     def totals(self) -> dict[str, int]:
         keys = ("read", "new", "duplicate", "rejected", "skipped")
@@ -88,6 +91,7 @@ class ImportReport:
             "unchanged_since": self.unchanged_since,
             "totals": self.totals(),
             "files": [asdict(f) for f in self.files],
+            "links": self.links,
         }
 
 
@@ -157,11 +161,13 @@ def run_import(
                 report.status = "done"
                 _record(conn, None, report)
             rollups.rebuild_groups(engine, ingester.tz_changed)
+            report.links = links.after_import(engine)
         else:
             job.run(files)
             with engine.begin() as conn:
                 ingester.flush_name_times(conn)
             rollups.rebuild_groups(engine, ingester.tz_changed)
+            report.links = links.after_import(engine)
             report.status = "done"
     except KeyboardInterrupt:
         report.status = "interrupted"

@@ -188,3 +188,74 @@ def test_system_notice_wordings(
     assert [e.kind for e in events] == [kind] * max(1, len(targets))
     assert (events[0].actor.external_id if events[0].actor else None) == actor
     assert [e.target.external_id for e in events if e.target] == targets
+
+
+def test_members_named_by_nickname_only_are_marked() -> None:
+    """A notice naming a member without the QQ number says so (crm.links reads it)."""
+    events, _ = collect(IMPORTER, MAIN, OPTS)
+    flagged = {
+        (e.kind.value, e.target.external_id)
+        for e in events
+        if e.target and e.payload.get("target_by_name")
+    }
+    assert flagged == {("join", "孙八"), ("kick", "钱七"), ("leave", "赵六")}
+    by_number = [e for e in events if e.target and e.target.external_id in ("30003", "40004")]
+    assert by_number and not any("target_by_name" in e.payload for e in by_number)
+
+
+@pytest.mark.parametrize(
+    "engine_name", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_import_links_the_newcomer_to_their_messages(
+    engine_name: str, request: pytest.FixtureRequest
+) -> None:
+    """孙八 joins by nickname ("…邀请钱七(40004)、孙八加入了本群") and speaks a minute
+    later as 【LV5】孙八(50005): after the import the two are one newcomer who spoke."""
+    from sqlalchemy import select
+
+    from qunyun.analytics import report
+    from qunyun.analytics.scope import resolve
+    from qunyun.importing import run_import
+    from qunyun.store.schema import identities, memberships
+
+    engine = request.getfixturevalue(f"{engine_name}_engine")
+    rep = run_import(engine, MAIN, tz="Asia/Shanghai")
+    assert (rep.links["linked"], rep.links["ambiguous"]) == (1, 0)
+    with engine.connect() as conn:
+        m, i = memberships.c, identities.c
+        q = select(i.external_id, m.join_method, m.invited_by_id).join(
+            identities, i.id == m.identity_id
+        )
+        rows = {r.external_id: r for r in conn.execute(q)}
+        assert "孙八" not in rows and rows["50005"].join_method == "invited_by"
+        doc = report.build(conn, resolve(conn, "周末骑行群", month="2020-01"), keywords=False)
+    assert doc["newcomers"]["joined"] == 3  # 赵六, 钱七, 孙八
+    assert doc["newcomers"]["spoke_within_7d"] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "mtype", "effective"),
+    [
+        ("大家好[图片]", "text", True),
+        ("[图片]", "image", True),
+        ("[闪照]请使用新版手机QQ查看闪照。", "image", True),
+        ("[语音]", "voice", True),
+        ("[表情]", "emoji", False),
+        ("[QQ红包]", "other", False),
+        ("[转账]", "other", False),
+        ("[戳一戳]", "text", False),
+        ("+1", "text", False),
+        ("", "text", False),
+    ],
+)
+def test_what_counts_as_a_message(text: str, mtype: str, effective: bool, tmp_path: Path) -> None:
+    """The table in docs/importers/qq.md: each is one message of this type."""
+    from qunyun.analytics.classify import is_effective
+
+    f = tmp_path / "群.txt"
+    body = f"{text}\n" if text else ""
+    f.write_text(f"消息对象:群\n\n2020-01-01 9:00:00 张三(10001)\n{body}", encoding="utf-8")
+    events, _ = collect(IMPORTER, f, OPTS)
+    (ev,) = events
+    assert ev.kind is Kind.MESSAGE and ev.payload["type"] == mtype
+    assert is_effective(ev.payload) is effective

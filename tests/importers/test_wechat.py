@@ -367,3 +367,40 @@ def test_pywxdump_json_numeric_times(tmp_path: Path) -> None:
     events, rejected = collect(IMPORTER, f, OPTS)
     assert [e.ts for e in events] == [utc(2024, 5, 1, 0, 0)] * 2
     assert [(r.record, r.field) for r in rejected] == [("item[2]", "CreateTime")]
+
+
+def test_members_named_by_name_only_are_marked() -> None:
+    events, _ = collect(IMPORTER, SAMPLES / "memotrace", OPTS)
+    joins = {e.target.external_id: e for e in events if e.kind is Kind.JOIN and e.target}
+    assert joins["周一"].payload["target_by_name"] is True
+    assert joins["钱多多"].payload["target_by_name"] is True
+    for wxid in ("wxid_new001", "wxid_new002"):  # sysmsgtemplate XML carries the wxids
+        assert "target_by_name" not in joins[wxid].payload
+
+
+@pytest.mark.parametrize(
+    "engine_name", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_import_links_the_newcomer_to_their_wxid(
+    engine_name: str, request: pytest.FixtureRequest
+) -> None:
+    """The notice '"陈老师"邀请"周一"加入了群聊' names 周一 only; their messages come from
+    wxid_zhou001 (NickName 周一) a minute later: one member, invited, who spoke."""
+    from sqlalchemy import select
+
+    from qunyun.crm import links
+    from qunyun.importing import run_import
+    from qunyun.store.schema import identities, memberships
+
+    engine = request.getfixturevalue(f"{engine_name}_engine")
+    rep = run_import(engine, SAMPLES / "memotrace", tz="Asia/Shanghai")
+    assert rep.links["linked"] == 1
+    with engine.connect() as conn:
+        (made,) = links.listing(conn, links.LINKER)
+        assert (made["name"], made["identity"]["external_id"]) == ("周一", "wxid_zhou001")
+        m, i = memberships.c, identities.c
+        q = select(i.external_id, m.join_method, m.first_joined_at, m.first_message_at)
+        rows = {r.external_id: r for r in conn.execute(q.join(identities, i.id == m.identity_id))}
+    assert "周一" not in rows
+    zhou = rows["wxid_zhou001"]
+    assert zhou.join_method == "invited_by" and zhou.first_joined_at < zhou.first_message_at

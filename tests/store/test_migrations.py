@@ -117,6 +117,20 @@ class MigrationContract(EngineContract):
         assert refolded == {"Asia/Kolkata", "America/New_York"}
         assert marked == {"Asia/Shanghai", "Europe/Paris"}
 
+    def test_0008_adds_identity_links_and_the_name_index(self, engine: Engine) -> None:
+        cfg = alembic_config(engine)
+        command.downgrade(cfg, "0007")
+        insp = inspect(engine)
+        assert "identity_links" not in insp.get_table_names()
+        assert "ix_identity_names_name" not in {
+            i["name"] for i in insp.get_indexes("identity_names")
+        }
+        command.upgrade(cfg, "head")
+        insp = inspect(engine)
+        uniques = {tuple(u["column_names"]) for u in insp.get_unique_constraints("identity_links")}
+        assert ("group_id", "alias_id") in uniques
+        assert "ix_identity_names_name" in {i["name"] for i in insp.get_indexes("identity_names")}
+
 
 class TestMigrationsSqlite(MigrationContract):
     engine_name = "sqlite"

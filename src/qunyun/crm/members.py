@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, literal, or_, select
+from sqlalchemy import Connection, and_, func, literal, or_, select, union_all
 
 from qunyun.accounts.roles import Actor
+from qunyun.crm import links
 from qunyun.errors import NotFound, UserError
 from qunyun.store.queries import is_member
 from qunyun.store.schema import events, groups, identities, identity_names, memberships, persons
@@ -208,7 +209,7 @@ def timeline(
     e = events.c
     titles = {x["group"]["id"]: x["group"]["title"] for x in member["memberships"]}
 
-    def part(column: Any, role: str) -> Any:
+    def part(where: Any, role: str) -> Any:
         return select(
             e.id,
             e.ts,
@@ -218,9 +219,20 @@ def timeline(
             e.target_id,
             e.payload,
             literal(role).label("role"),
-        ).where(column.in_(ids), e.group_id.in_(visible))
+        ).where(where)
 
-    both = part(e.actor_id, "actor").union_all(part(e.target_id, "target")).subquery()
+    mine = e.group_id.in_(visible)
+    parts = [part(and_(e.actor_id.in_(ids), mine), "actor")]
+    parts.append(part(and_(e.target_id.in_(ids), mine), "target"))
+    # a join linked to this member (crm.links) was written for the name-only alias
+    aliased = [
+        and_(e.group_id == g, or_(e.actor_id.in_(a), e.target_id.in_(a)))
+        for g, a in links.linked_aliases(conn, ids).items()
+        if g in visible
+    ]
+    if aliased:
+        parts.append(part(or_(*aliased), "target"))
+    both = union_all(*parts).subquery()
     rows = conn.execute(
         select(both).order_by(both.c.ts.desc(), both.c.id.desc()).limit(limit).offset(offset)
     ).all()

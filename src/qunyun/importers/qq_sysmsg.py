@@ -81,11 +81,21 @@ def _duration(text: str) -> timedelta:
 
 def person(text: str) -> IdentityRef:
     """A member named in a notice: ``昵称(QQ号)`` or just ``昵称``."""
+    return _named(text)[0]
+
+
+def _named(text: str) -> tuple[IdentityRef, bool]:
+    """:func:`person`, and whether the notice named them by display name alone.
+
+    Such an identity is keyed by the name (there is nothing else), so it is not the
+    account that writes the member's messages (``昵称(QQ号)``); join events mark it with
+    ``target_by_name`` for :mod:`qunyun.crm.links` to link the two.
+    """
     text = text.strip().strip('"“”「」')
     m = _WHO_RE.match(text)
     if m:
-        return IdentityRef(PLATFORM, m["qq"], m["name"] or None)
-    return IdentityRef(PLATFORM, text, text)
+        return IdentityRef(PLATFORM, m["qq"], m["name"] or None), False
+    return IdentityRef(PLATFORM, text, text), True
 
 
 def parse_qq_system(text: str, eid: str, ts: datetime, group: GroupRef) -> Iterator[Event]:
@@ -141,12 +151,13 @@ def _events(
         return
     if kind is Kind.MUTE and groups.get("d"):
         payload["until"] = (ts + _duration(groups["d"])).isoformat()
-    targets = [person(t) for t in _NAMES_SPLIT.split(groups["t"]) if t.strip()]
+    targets = [_named(t) for t in _NAMES_SPLIT.split(groups["t"]) if t.strip()]
     if method is not None:
         payload["method"] = method.value
     many = len(targets) > 1
-    for n, target in enumerate(targets, start=1):
+    for n, (target, by_name) in enumerate(targets, start=1):
         who = actor if actor is not None or kind in (Kind.KICK, Kind.MUTE) else target
-        yield Event(
-            PLATFORM, f"{eid}:{n}" if many else eid, kind, ts, group, who, target, dict(payload)
-        )
+        p = dict(payload)
+        if by_name:
+            p["target_by_name"] = True
+        yield Event(PLATFORM, f"{eid}:{n}" if many else eid, kind, ts, group, who, target, p)

@@ -266,6 +266,10 @@ def _system_events(row: WxRow, act: SysAction) -> Iterator[Event]:
             payload = dict(base)
             if act.method is not None:
                 payload["method"] = act.method.value
+            if not person.wxid and not person.is_self:
+                # keyed by the name the notice shows, not by the wxid that writes the
+                # member's messages: qunyun.crm.links may link the two
+                payload["target_by_name"] = True
             sid = f"{row.event_id}:{n}" if many else row.event_id
             yield Event(PLATFORM, sid, act.kind, row.ts, row.group, actor, ident(person), payload)
         return

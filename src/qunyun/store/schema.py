@@ -149,6 +149,8 @@ identity_names = Table(
     Column("first_seen_at", UtcDateTime, nullable=False),
     Column("last_seen_at", UtcDateTime, nullable=False),
     UniqueConstraint("identity_id", "name"),
+    # who else showed a name (qunyun.crm.links): a lookup, not a scan of every name
+    Index(None, "name"),
 )
 
 memberships = Table(
@@ -186,6 +188,30 @@ memberships = Table(
         "last_joined_at",
         "last_left_at",
     ),
+)
+
+# A name-only identity (a member a notice named by display name alone, e.g. QQ's
+# "昵称加入本群") linked to the one identity with a real id that showed that name in the
+# group and spoke after the join (qunyun.crm.links). The event log is never rewritten:
+# the link folds the alias's membership row into the speaker's, and undoing it rebuilds
+# both rows from the log; the record stays, marked undone, so a later run of the
+# linker does not make the same link again.
+identity_links = Table(
+    "identity_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("group_id", Integer, ForeignKey("groups.id"), nullable=False),
+    Column("alias_id", Integer, ForeignKey("identities.id"), nullable=False),
+    Column("identity_id", Integer, ForeignKey("identities.id"), nullable=False, index=True),
+    Column("name", Text, nullable=False),  # the display name both showed
+    Column("joined_at", UtcDateTime, nullable=False),  # the alias's join
+    Column("first_message_at", UtcDateTime, nullable=False),  # the speaker's first message
+    Column("reason_code", String(32), nullable=False),
+    Column("reason", Text, nullable=False),  # the evidence in words
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("undone_at", UtcDateTime),
+    # one decision per alias and group: linked, or linked and undone
+    UniqueConstraint("group_id", "alias_id"),
 )
 
 events = Table(

@@ -33,7 +33,7 @@ from qunyun.analytics import rollups
 from qunyun.store.schema import events, groups
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
