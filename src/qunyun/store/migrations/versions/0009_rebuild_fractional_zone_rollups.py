@@ -17,7 +17,7 @@ second per 100,000 events of the groups refolded. A later migration that changes
 the rollup tables must come after this one does its work, as it does by order.
 
 Revision ID: 0009
-Revises: 0007 (to be re-parented onto any 0008 that lands first)
+Revises: 0008
 Create Date: 2026-12-01
 """
 
