@@ -134,6 +134,9 @@ def run_import(
         # (an importer passed in, like the demo's, is code the digest does not cover)
         report.fingerprint = fingerprint(path, importer.name, tz_name, group)
         if not force and _repeat_earlier(engine, report, progress):
+            report.links = links.after_import(engine)  # the same summary shape as ever
+            with engine.begin() as conn:
+                _record(conn, None, report)
             return report
     message_info = None
     if on_written is None:
@@ -284,7 +287,7 @@ class _Job:
 
 
 def _repeat_earlier(engine: Engine, report: ImportReport, progress: Progress | None) -> bool:
-    """Report (and record) an unchanged re-import from the earlier import it repeats.
+    """Fill ``report`` from the earlier import an unchanged re-import repeats, if any.
 
     Everything the earlier one read is reported as already present; its rejections
     stand, with their details, since the same bytes would be rejected again.
@@ -317,8 +320,6 @@ def _repeat_earlier(engine: Engine, report: ImportReport, progress: Progress | N
             progress.start_file(fr.file, None)
             progress.end_file(fr)
     report.status = "done"
-    with engine.begin() as conn:
-        _record(conn, None, report)
     return True
 
 
