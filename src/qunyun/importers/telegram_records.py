@@ -177,6 +177,8 @@ class Chat:
     topics: set[int] = field(default_factory=set)
     #: service messages naming members, resolved once the chat is read (``finish``)
     pending: list[_Listed] = field(default_factory=list)
+    #: the identity of each (from_id, from) pair seen, see ``_peer``
+    peers: dict[tuple[object, str | None], IdentityRef] = field(default_factory=dict)
 
     @property
     def gid(self) -> str:
@@ -185,7 +187,6 @@ class Chat:
     def records(self, index: int, raw: object) -> Iterator[Record]:
         """The events of message ``index``, or one Rejected naming the bad field."""
         mid = raw.get("id") if isinstance(raw, dict) else None
-        record = f"{self.where}[{index}]" + (f" (id {mid})" if mid is not None else "")
         try:
             if not isinstance(raw, dict):
                 raise BadField("", f"message is not an object: {type(raw).__name__}")
@@ -193,6 +194,7 @@ class Chat:
                 raise BadField("id", f"message id missing or not a number: {mid!r}")
             events = list(self._convert(raw, mid))
         except BadField as exc:
+            record = f"{self.where}[{index}]" + (f" (id {mid})" if mid is not None else "")
             yield Rejected(file=self.file, record=record, field=exc.field or None, message=str(exc))
             return
         yield from events
@@ -214,10 +216,20 @@ class Chat:
             raise BadField("type", f"unknown message type {kind!r}")
 
     def _sid(self, mid: object, *rest: object) -> str:
-        return ":".join([self.gid, str(mid), *(str(r) for r in rest)])
+        if not rest:
+            return f"{self.group.external_id}:{mid}"
+        return ":".join([self.group.external_id, str(mid), *(str(r) for r in rest)])
 
-    def _event(self, sid: str, kind: Kind, ts: datetime, **kw: Any) -> Event:
-        return Event(source=PLATFORM, source_event_id=sid, kind=kind, ts=ts, group=self.group, **kw)
+    def _event(
+        self,
+        sid: str,
+        kind: Kind,
+        ts: datetime,
+        actor: IdentityRef | None = None,
+        target: IdentityRef | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> Event:
+        return Event(PLATFORM, sid, kind, ts, self.group, actor, target, payload or {})
 
     # ------------------------------------------------------------------ identities
 
@@ -229,12 +241,24 @@ class Chat:
         """
         name = raw.get(name_key)
         name = name if isinstance(name, str) and name else None
-        ext = peer_external_id(raw.get(id_key))
+        peer = raw.get(id_key)
+        # one ref per (peer, name): built and learnt once, and the same object for
+        # every message of a member is one key for the packer and the writer
+        key = (peer, name) if type(peer) is str or type(peer) is int else None
+        hit = self.peers.get(key) if key is not None else None
+        if hit is not None:
+            return hit
+        ext = peer_external_id(peer)
         if ext is None:
             return IdentityRef(PLATFORM, name) if name else None
         if name:
             self._learn(name, ext)
-        return IdentityRef(PLATFORM, ext, name)
+        ref = IdentityRef(PLATFORM, ext, name)
+        if key is not None:
+            if len(self.peers) >= _MAX_NAMES:
+                self.peers.clear()
+            self.peers[key] = ref
+        return ref
 
     def _learn(self, name: str, ext: str) -> None:
         known = self.names.get(name)
