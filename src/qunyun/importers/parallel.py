@@ -30,9 +30,9 @@ from qunyun.importers.base import Importer, ImportOptions, Rejected
 from qunyun.store.ingest import Packed, Packer
 
 RECORDS_PER_BATCH = 2000
-#: more than one writer transaction (importing.BATCH_SIZE records), so the
-#: reader keeps parsing while the writer commits
-MAX_BATCHES_IN_FLIGHT = 32
+#: several writer transactions' worth (importing.BATCH_SIZE records), so the reader
+#: keeps parsing while the writer commits; they wait pickled, ~0.3 MB a batch
+MAX_BATCHES_IN_FLIGHT = 128
 #: the reader's GIL switch interval, seconds (Python's default is 0.005)
 SWITCH_INTERVAL = 0.0005
 
