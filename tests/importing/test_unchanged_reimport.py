@@ -78,6 +78,10 @@ class UnchangedContract(EngineContract):
         assert other_group.unchanged_since is None and other_group.totals()["new"] == 4
         forced = run_import(engine, later, fmt="whatsapp", tz="Asia/Tokyo", force=True)
         assert forced.unchanged_since is None and forced.totals()["duplicate"] == 4
+        # the same bytes under another name: WhatsApp names the group after the file
+        renamed = later.rename(tmp_path / "WhatsApp Chat with Club West.txt")
+        moved = run_import(engine, renamed, fmt="whatsapp", tz="Asia/Tokyo")
+        assert moved.unchanged_since is None and moved.totals()["new"] == 4
 
     def test_an_interrupted_import_is_no_precedent(
         self, engine: Engine, tmp_path: Path

@@ -6,8 +6,9 @@ again: a 1M-line export takes longer to re-read than to insert from scratch. Whe
 same bytes are read by the same importer code with the same options, the events are
 the same, so the earlier import's result stands. The digest covers:
 
-* the input's bytes (a file or zip as it is; a folder as its files' relative paths
-  and contents, in name order);
+* where the input is (its absolute path: some formats name the group after the file
+  or its folder, so a renamed copy is another group) and its bytes (a file or zip as
+  it is; a folder as its files' relative paths and contents, in name order);
 * the importer's name and the options that change events (time zone, group name);
 * the code that turns bytes into events (the importers package, the event
   vocabulary, the zone rules): after an upgrade that reads a format better, the same
@@ -26,8 +27,9 @@ _CHUNK = 1 << 20
 def fingerprint(path: Path, importer: str, tz: str, group: str | None) -> str:
     """The digest of importing ``path`` with these settings (hex)."""
     h = hashlib.blake2b(digest_size=20)
-    for part in (importer, tz, group or "", _code_revision()):
-        h.update(part.encode())
+    where = str(path.resolve())
+    for part in (importer, tz, group or "", _code_revision(), where):
+        h.update(part.encode("utf-8", "surrogateescape"))
         h.update(b"\x1f")
     if path.is_dir():
         for f in sorted(p for p in path.rglob("*") if p.is_file()):
