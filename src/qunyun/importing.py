@@ -134,7 +134,7 @@ def run_import(
         # (an importer passed in, like the demo's, is code the digest does not cover)
         report.fingerprint = fingerprint(path, importer.name, tz_name, group)
         if not force and _repeat_earlier(engine, report, progress):
-            report.links = links.after_import(engine)  # the same summary shape as ever
+            report.links = links.after_import(engine, [])  # nothing new: the summary only
             with engine.begin() as conn:
                 _record(conn, None, report)
             return report
@@ -164,13 +164,13 @@ def run_import(
                 report.status = "done"
                 _record(conn, None, report)
             rollups.rebuild_groups(engine, ingester.tz_changed)
-            report.links = links.after_import(engine)
+            report.links = links.after_import(engine, ingester.group_ids)
         else:
             job.run(files)
             with engine.begin() as conn:
                 ingester.flush_name_times(conn)
             rollups.rebuild_groups(engine, ingester.tz_changed)
-            report.links = links.after_import(engine)
+            report.links = links.after_import(engine, ingester.group_ids)
             report.status = "done"
     except KeyboardInterrupt:
         report.status = "interrupted"

@@ -109,10 +109,14 @@ def _insert_new(conn: Connection) -> Any:
     )
 
 
-def after_import(engine: Engine) -> dict[str, Any]:
-    """The linker's run at the end of an import, in its own transaction."""
+def after_import(engine: Engine, group_ids: Sequence[int] | None = None) -> dict[str, Any]:
+    """The linker's run at the end of an import, in its own transaction.
+
+    ``group_ids``: the groups the import wrote to (the evidence elsewhere did not
+    change), so a small import into a large store reads little.
+    """
     with engine.begin() as conn:
-        return do_relink(conn, LINKER).as_dict()
+        return do_relink(conn, LINKER, group_ids).as_dict()
 
 
 def _titles(conn: Connection, gids: set[int]) -> dict[int, str]:

@@ -139,6 +139,11 @@ class Ingester:
         #: groups whose time zone this ingester changed (their rollups need a rebuild)
         self.tz_changed: set[int] = set()
 
+    @property
+    def group_ids(self) -> list[int]:
+        """The groups this ingester has written to (or looked up) so far."""
+        return sorted(set(self._groups.values()))
+
     def forget(self) -> None:
         self._sources.clear()
         self._groups.clear()
