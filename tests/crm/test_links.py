@@ -40,7 +40,7 @@ def _import(engine: Engine, path: Path = SAMPLE) -> Any:
 def _import_unlinked(engine: Engine, monkeypatch: pytest.MonkeyPatch, path: Path = SAMPLE) -> None:
     """Import as the store was before the linker: the baseline undo must return to."""
     with monkeypatch.context() as m:
-        m.setattr(links, "after_import", lambda engine: None)
+        m.setattr(links, "after_import", lambda engine, group_ids=None: None)
         _import(engine, path)
 
 
