@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from import_bench import _timed  # one child run: seconds, peak RSS (MB), stdout
 
 BARE_PASS = {
     "telegram": """
@@ -155,20 +154,6 @@ def measure(fmt: str, path: Path, runs: int) -> dict[str, object]:
         "imported": totals.get("import"),
         "reimported": totals.get("reimport"),
     }
-
-
-def _timed(argv: list[str]) -> tuple[float, float, str]:
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) not in (0, 1):  # 1: some records rejected
-        raise SystemExit(f"{' '.join(argv[:6])} failed with status {status}")
-    # ru_maxrss from wait4: the largest of the child and its own reaped children (the
-    # import's reader process included)
-    return seconds, usage.ru_maxrss / 1024, out.decode()
 
 
 def main() -> None:
