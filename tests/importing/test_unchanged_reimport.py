@@ -119,3 +119,37 @@ def test_cli_says_so(tmp_path: Path) -> None:
     assert "unchanged since import #1" in table.stderr
     forced = runner.invoke(app, [*args, "--force"])
     assert json.loads(forced.stdout)["unchanged_since"] is None
+
+
+def test_folders_and_zips_are_fingerprinted_by_what_importers_read(tmp_path: Path) -> None:
+    """A chat's text counts byte for byte; media beside it by size and time only, and a
+    zip by its directory's CRC-32s, so a large export costs little to fingerprint."""
+    import os
+    import zipfile
+
+    from qunyun.importers.fingerprint import fingerprint
+
+    folder = tmp_path / "WhatsApp Chat - Club"
+    folder.mkdir()
+    chat = _write(folder / "_chat.txt", LINES)
+    photo = folder / "IMG-0001.jpg"
+    photo.write_bytes(b"\xff\xd8" + b"a" * 100)
+    first = fingerprint(folder, "whatsapp", "UTC", None)
+    st = photo.stat()
+    photo.write_bytes(b"\xff\xd8" + b"b" * 100)  # same size, time put back: not read
+    os.utime(photo, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert fingerprint(folder, "whatsapp", "UTC", None) == first
+    photo.write_bytes(b"\xff\xd8" + b"b" * 101)
+    assert fingerprint(folder, "whatsapp", "UTC", None) != first
+    second = fingerprint(folder, "whatsapp", "UTC", None)
+    _write(chat, [*LINES[:-1], "1/5/24, 9:03 PM - Bob: changed"])
+    assert fingerprint(folder, "whatsapp", "UTC", None) != second
+
+    archive = tmp_path / "WhatsApp Chat - Club.zip"
+
+    def zipped(last: str) -> str:
+        with zipfile.ZipFile(archive, "w") as zf:
+            zf.writestr("_chat.txt", "\n".join([*LINES, f"1/6/24, 8:00 AM - Cid: {last}"]))
+        return fingerprint(archive, "whatsapp", "UTC", None)
+
+    assert zipped("a") == zipped("a") != zipped("b")
