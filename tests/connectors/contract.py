@@ -156,7 +156,8 @@ class ConnectorContract:
     async def test_send_reaches_the_platform(self, connector: Any, driver: Any) -> None:
         chat = await driver.new_group("contract 3")
         c: Connector = connector({})
-        receipt = await c.perform(Action(ActionKind.SEND, chat, key="k-send-1", text="欢迎 welcome"))
+        send = Action(ActionKind.SEND, chat, key="k-send-1", text="欢迎 welcome")
+        receipt = await c.perform(send)
         assert receipt.remote_id
         assert (await driver.bot_messages(chat))[-1] == "欢迎 welcome"
         await c.close()
