@@ -21,6 +21,5 @@ PLATFORMS: dict[str, str] = {
 
 def connector_class(platform: str) -> type[Connector]:
     module, _, name = PLATFORMS[platform].partition(":")
-    cls = getattr(importlib.import_module(module), name)
-    assert issubclass(cls, Connector)
+    cls: type[Connector] = getattr(importlib.import_module(module), name)
     return cls
