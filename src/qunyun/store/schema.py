@@ -22,6 +22,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -429,4 +430,84 @@ jobs = Table(
     # which worker process claimed it: a crashed worker's jobs are found and retried
     Column("worker", String(128)),
     Index(None, "status", "id"),
+)
+
+# ---------------------------------------------------------------- live groups
+
+connector_state = Table(
+    "connector_state",
+    metadata,
+    # a connector's position (sync token, update offset), written in the same
+    # transaction as the events it covers so a restart neither skips nor repeats
+    Column("connector", String(64), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+broadcasts = Table(
+    "broadcasts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    # draft | scheduled | running | paused | cancelled | done
+    Column("status", String(16), nullable=False),
+    Column("content", Payload, nullable=False),  # text, format, image, buttons
+    Column("selector", Payload, nullable=False),  # names, tags, platforms, group ids
+    Column("variables", Payload),  # per-group values: {group_id: {name: value}}
+    # local wall-clock time to send at, in each group's own zone (None: at once)
+    Column("send_at_local", String(32)),
+    Column("created_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime),
+    Column("finished_at", UtcDateTime),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # the idempotency key: one row per key, ever; a retried decision finds its row
+    Column("key", String(255), nullable=False, unique=True),
+    Column("connector", String(64), nullable=False),
+    Column("chat", String(255), nullable=False),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="SET NULL")),
+    Column("kind", String(32), nullable=False),
+    # 0 moderation, 1 replies, 2 broadcasts: lower goes first
+    Column("priority", Integer, nullable=False),
+    Column("action", Payload, nullable=False),
+    # held | queued | claimed | sending | sent | dead | unknown | skipped | cancelled
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("not_before", UtcDateTime, nullable=False),
+    Column("claimed_by", String(128)),
+    Column("claimed_at", UtcDateTime),
+    Column("remote_id", Text),
+    Column("error_code", String(64)),
+    Column("error", Text),
+    Column("cause", Text),  # what decided it: "broadcast:3", "rule:7 event:91", "user:2"
+    Column("broadcast_id", Integer, ForeignKey("broadcasts.id", ondelete="CASCADE")),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Index(None, "status", "priority", "not_before", "id"),
+    Index(None, "broadcast_id", "status"),
+)
+
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    # GCRA state of one limit ("tg-main:bot:0", "tg-main:chat:-100123:0"): the
+    # theoretical arrival time of the next call, in Unix seconds. Shared by every
+    # worker so that several processes together still keep a platform's limits.
+    Column("bucket", String(320), primary_key=True),
+    Column("tat", Float, nullable=False),
+)
+
+group_tags = Table(
+    "group_tags",
+    metadata,
+    # an operator's labels on groups ("课程A", "vip"): broadcasts and reports pick by them
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag", String(64), primary_key=True),
+    Index(None, "tag"),
 )
