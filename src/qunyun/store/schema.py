@@ -22,7 +22,6 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -496,11 +495,11 @@ outbox = Table(
 rate_buckets = Table(
     "rate_buckets",
     metadata,
-    # GCRA state of one limit ("tg-main:bot:0", "tg-main:chat:-100123:0"): the
-    # theoretical arrival time of the next call, in Unix seconds. Shared by every
+    # one limit's sliding window ("tg-main:bot:0", "tg-main:chat:-100123:0"): the
+    # Unix times of the calls still inside it, as a JSON list. Shared by every
     # worker so that several processes together still keep a platform's limits.
     Column("bucket", String(320), primary_key=True),
-    Column("tat", Float, nullable=False),
+    Column("sent", Text, nullable=False),
 )
 
 group_tags = Table(

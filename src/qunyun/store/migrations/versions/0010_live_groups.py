@@ -32,7 +32,7 @@ def upgrade() -> None:
     op.create_table(
         "rate_buckets",
         sa.Column("bucket", sa.String(length=320), nullable=False),
-        sa.Column("tat", sa.Float(), nullable=False),
+        sa.Column("sent", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("bucket", name=op.f("pk_rate_buckets")),
     )
     op.create_table(
