@@ -284,9 +284,9 @@ class FakeBotAPI:
     # ------------------------------------------------------------------ updates
 
     async def _get_updates(self, p: Params) -> list[dict[str, Any]]:
-        offset = p.int("offset", 0)
-        limit = min(100, max(1, p.int("limit", 100)))
-        timeout = max(0, p.int("timeout", 0))
+        offset = p.integer("offset", 0)
+        limit = min(100, max(1, p.integer("limit", 100)))
+        timeout = max(0, p.integer("timeout", 0))
         allowed = p.obj("allowed_updates")
         with self._lock:
             if self._webhook is not None:
@@ -327,9 +327,9 @@ class FakeBotAPI:
         with self._lock:
             if name == "getwebhookinfo":
                 return {"ok": True, "result": self._webhook_info()}
-            if p.bool("drop_pending_updates"):
+            if p.flag("drop_pending_updates"):
                 self.world.updates.clear()
-            url = p.str("url") or "" if name == "setwebhook" else ""
+            url = p.text("url") or "" if name == "setwebhook" else ""
             if not url:
                 had = self._webhook is not None
                 self._webhook = None
@@ -338,7 +338,7 @@ class FakeBotAPI:
                 return {"ok": True, "result": True, "description": text}
             if not url.startswith(("https://", "http://")):
                 raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
-            secret = p.str("secret_token")
+            secret = p.text("secret_token")
             if secret is not None and not _SECRET.match(secret):
                 raise bad_request("secret token contains unallowed characters")
             self.world.set_allowed(_list_or_none(p.obj("allowed_updates")))
@@ -420,7 +420,8 @@ class FakeBotAPI:
 
     def _owner(self, chat_id_or_chat: Any) -> User:
         chat = chat_id_or_chat
-        return next(m.user for m in chat.members.values() if m.status == "creator")
+        owner: User = next(m.user for m in chat.members.values() if m.status == "creator")
+        return owner
 
     def _actor(self, chat: Any, name: str | None) -> User:
         return self.world.user(name) if name else self._owner(chat)
@@ -600,14 +601,17 @@ def _params(req: HttpRequest) -> Params:
     if ctype.startswith("multipart/form-data"):
         head = f"Content-Type: {req.headers['content-type']}\r\n\r\n".encode("latin-1")
         msg = BytesParser(policy=HTTP).parsebytes(head + req.body)
-        for part in msg.iter_parts():  # type: ignore[attr-defined]
+        for part in msg.walk():
+            if part.is_multipart():
+                continue
             name = part.get_param("name", header="content-disposition")
-            if not name:
+            if not isinstance(name, str) or not name:
                 continue
             filename = part.get_filename()
+            payload = part.get_payload(decode=True)
             if filename:
                 values[name] = f"upload:{filename}"
-            else:
-                values[name] = part.get_payload(decode=True).decode("utf-8", "replace")
+            elif isinstance(payload, bytes):
+                values[name] = payload.decode("utf-8", "replace")
         return Params(values, form=True)
     raise bad_request(f"unsupported content type {ctype!r}")

@@ -43,7 +43,7 @@ class Params:
     def raw(self, name: str) -> Any:
         return self.values.get(name)
 
-    def int(self, name: str, default: int | None = None, *, empty: str | None = None) -> int:
+    def integer(self, name: str, default: int | None = None, *, empty: str | None = None) -> int:
         value = self.values.get(name)
         if value in (None, ""):
             if default is not None:
@@ -57,15 +57,15 @@ class Params:
             raise bad_request(f"invalid {name} specified") from None
 
     def opt_int(self, name: str) -> int | None:
-        return self.int(name) if self.has(name) else None
+        return self.integer(name) if self.has(name) else None
 
-    def str(self, name: str, default: str | None = None) -> str | None:
+    def text(self, name: str, default: str | None = None) -> str | None:
         value = self.values.get(name)
         if value is None:
             return default
         return value if isinstance(value, str) else orjson.dumps(value).decode()
 
-    def bool(self, name: str) -> bool:
+    def flag(self, name: str) -> bool:
         value = self.values.get(name)
         if isinstance(value, str):
             return value.lower() in ("true", "1")
@@ -107,7 +107,9 @@ def _markup(p: Params) -> dict[str, Any] | None:
         raise bad_request("unsupported reply_markup (the fake knows inline keyboards only)")
     for row in rows:
         if not isinstance(row, list):
-            raise bad_request("field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array of Arrays")
+            raise bad_request(
+                "field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array of Arrays"
+            )
         for button in row:
             if not isinstance(button, dict) or not button.get("text"):
                 raise bad_request("can't find field \"text\"")
@@ -122,7 +124,7 @@ def _markup(p: Params) -> dict[str, Any] | None:
 def _reply(world: World, chat: Chat, p: Params) -> dict[str, Any] | None:
     params = p.obj("reply_parameters")
     if params is None and p.has("reply_to_message_id"):
-        params = {"message_id": p.int("reply_to_message_id")}
+        params = {"message_id": p.integer("reply_to_message_id")}
     if params is None:
         return None
     if not isinstance(params, dict) or "message_id" not in params:
@@ -147,7 +149,7 @@ def _send(world: World, p: Params, fields: dict[str, Any]) -> dict[str, Any]:
     if markup is not None:
         fields["reply_markup"] = markup
     if p.has("message_thread_id"):
-        fields["message_thread_id"] = p.int("message_thread_id")
+        fields["message_thread_id"] = p.integer("message_thread_id")
     return world.post(chat, world.bot, fields)
 
 
@@ -156,8 +158,8 @@ def _empty(name: str) -> Any:
 
 
 def send_message(world: World, p: Params) -> Any:
-    text = p.str("text") or ""
-    plain = parse_text(text, p.str("parse_mode"))
+    text = p.text("text") or ""
+    plain = parse_text(text, p.text("parse_mode"))
     if not plain.strip():
         raise bad_request("message text is empty")
     if len(plain) > _MAX_TEXT:
@@ -166,7 +168,7 @@ def send_message(world: World, p: Params) -> Any:
 
 
 def send_photo(world: World, p: Params) -> Any:
-    photo = p.str("photo")
+    photo = p.text("photo")
     if not photo:
         raise bad_request("there is no photo in the request")
     if not photo.startswith(("http://", "https://")) and ":" not in photo:
@@ -176,9 +178,9 @@ def send_photo(world: World, p: Params) -> Any:
                    "file_unique_id": f"AQAD{abs(hash(photo)) % 10**8:08d}",
                    "width": 1280, "height": 720, "file_size": 123456}],
     }
-    caption = p.str("caption")
+    caption = p.text("caption")
     if caption:
-        plain = parse_text(caption, p.str("parse_mode"))
+        plain = parse_text(caption, p.text("parse_mode"))
         if len(plain) > _MAX_CAPTION:
             raise bad_request("message caption is too long")
         fields["caption"] = plain
@@ -187,7 +189,7 @@ def send_photo(world: World, p: Params) -> Any:
 
 def delete_message(world: World, p: Params) -> Any:
     chat = world.chat(p.raw("chat_id"))
-    mid = p.int("message_id")
+    mid = p.integer("message_id")
     msg = world.message(chat, mid)
     if msg is None:
         raise bad_request("message to delete not found")
@@ -220,7 +222,7 @@ def ban_chat_member(world: World, p: Params) -> Any:
     member = _target(world, chat, p, "remove")
     until = _until(world, p.opt_int("until_date"))
     world.remove(chat, member.user, world.bot, ban_until=until)
-    if chat.type == "supergroup" or p.bool("revoke_messages"):
+    if chat.type == "supergroup" or p.flag("revoke_messages"):
         for mid, msg in chat.messages.items():
             if msg.get("from", {}).get("id") == member.user.id and "new_chat_members" not in msg:
                 chat.deleted.add(mid)
@@ -241,7 +243,7 @@ def unban_chat_member(world: World, p: Params) -> Any:
     member = _target(world, chat, p, "unban")
     if member.status == "kicked":
         world.change(chat, world.bot, Member(member.user, "left"))
-    elif member.present and not p.bool("only_if_banned"):
+    elif member.present and not p.flag("only_if_banned"):
         # "if the user is a member of the chat they will also be removed from the chat"
         world.remove(chat, member.user, world.bot)
     return True
@@ -292,15 +294,17 @@ def _settle(world: World, p: Params, approve: bool) -> Any:
 def create_chat_invite_link(world: World, p: Params) -> Any:
     chat = world.chat(p.raw("chat_id"))
     world.require(chat, "can_invite_users", "manage chat invite link")
-    name = p.str("name")
+    name = p.text("name")
     if name is not None and len(name) > 32:
         raise bad_request("invite link name is too long")
     limit = p.opt_int("member_limit")
-    join_request = p.bool("creates_join_request")
+    join_request = p.flag("creates_join_request")
     if limit is not None and not 1 <= limit <= 99999:
         raise bad_request("member limit must be between 1 and 99999")
     if limit is not None and join_request:
-        raise bad_request("member limit can't be specified for links requiring administrator approval")
+        raise bad_request(
+            "member limit can't be specified for links requiring administrator approval"
+        )
     expire = p.opt_int("expire_date")
     if expire is not None and expire <= world.now():
         raise bad_request("EXPIRE_DATE_INVALID")
@@ -312,7 +316,7 @@ def create_chat_invite_link(world: World, p: Params) -> Any:
 def revoke_chat_invite_link(world: World, p: Params) -> Any:
     chat = world.chat(p.raw("chat_id"))
     world.require(chat, "can_invite_users", "manage chat invite link")
-    link = chat.links.get(p.str("invite_link") or "")
+    link = chat.links.get(p.text("invite_link") or "")
     if link is None:
         raise bad_request("INVITE_HASH_EXPIRED")
     link.is_revoked = True
@@ -322,7 +326,7 @@ def revoke_chat_invite_link(world: World, p: Params) -> Any:
 def set_chat_title(world: World, p: Params) -> Any:
     chat = world.chat(p.raw("chat_id"))
     world.require(chat, "can_change_info", "change chat title")
-    title = (p.str("title") or "").strip()
+    title = (p.text("title") or "").strip()
     if not title:
         raise bad_request("chat title is empty")
     if len(title) > 128:

@@ -204,7 +204,7 @@ class Chat:
                     "premium_subscription": False,
                     "gifts_from_channels": False,
                 },
-                "permissions": {p: True for p in PERMISSIONS},
+                "permissions": dict.fromkeys(PERMISSIONS, True),
             }
         )
         return out

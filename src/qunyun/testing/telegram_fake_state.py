@@ -189,7 +189,7 @@ class World:
             return True
         text = msg.get("text", "")
         reply = msg.get("reply_to_message", {})
-        return text.startswith("/") or reply.get("from", {}).get("id") == self.bot.id
+        return bool(text.startswith("/") or reply.get("from", {}).get("id") == self.bot.id)
 
     def post(self, chat: Chat, sender: User, fields: dict[str, Any], *,
              service: bool = False, date: int | None = None) -> dict[str, Any]:
