@@ -123,8 +123,8 @@ def strip_reply_fallback(body: str) -> str:
     while i < len(lines) and lines[i].startswith(">"):
         i += 1
     if i and i < len(lines) and lines[i] == "":
-        i += 1
-    return "\n".join(lines[i:]) if i else body
+        return "\n".join(lines[i + 1:])
+    return body  # the fallback always ends in a blank line; without it, it is the text
 
 
 def _message(ev: Mapping[str, Any], group: GroupRef, name_of: NameOf, bot: str) -> Event:
